@@ -1,0 +1,38 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Everything else is
+# what they are made of.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv system-deps test lint demo bench screenshots clean
+
+# A virtualenv from nothing, with the project and every extra the tests,
+# benchmarks and linters need. Re-run when the dependency list changes.
+$(STAMP): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench,lint]'
+	touch $@
+
+venv: $(STAMP)
+
+# Debian packages the tests drive for real: Chromium for the dashboard,
+# promtool for metrics and alert rules, systemd-analyze for the unit.
+system-deps:
+	sh tools/system-deps.sh
+
+test: venv system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: venv
+	$(BIN)/ruff check driverlogd tests bench
+
+demo: venv
+	$(BIN)/driverlogd demo
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-state

@@ -1,0 +1,147 @@
+"""Typed, indexed view of a validated catalog.
+
+The gate builds it after every check passed; the daemon uses it to route CI
+comments to drivers. Nothing here does I/O or validation: it trusts its input.
+"""
+import bisect
+import dataclasses
+import datetime
+from typing import Dict, Optional, Tuple
+
+import re2
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def parse_start(text: str) -> datetime.date:
+    """Parse the catalog's `YYYY-Mon-DD` dates (locale independent)."""
+    year, mon, day = text.split("-")
+    return datetime.date(int(year), MONTHS.index(mon) + 1, int(day))
+
+
+def compile_pattern(pattern: str):
+    """Compile a vendor pattern with RE2: linear-time, so untrusted is fine."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    id: str
+    start: datetime.date
+    wiki: str = ""
+    active: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Maintainer:
+    name: str
+    email: Optional[str] = None
+    irc: Optional[str] = None
+    launchpad_id: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CI:
+    id: str
+    success_pattern: str
+    failure_pattern: str
+    # Compiled once at load; excluded from equality so catalogs compare by text.
+    success_re: object = dataclasses.field(compare=False, repr=False, default=None)
+    failure_re: object = dataclasses.field(compare=False, repr=False, default=None)
+
+    @classmethod
+    def build(cls, id, success_pattern, failure_pattern):
+        return cls(id, success_pattern, failure_pattern,
+                   compile_pattern(success_pattern),
+                   compile_pattern(failure_pattern))
+
+
+DriverKey = Tuple[str, str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Driver:
+    project_id: str
+    vendor: str
+    name: str
+    description: str = ""
+    wiki: str = ""
+    repo: Optional[str] = None
+    maintainers: Tuple[Maintainer, ...] = ()
+    releases: Tuple[str, ...] = ()
+    ci: Optional[CI] = None
+
+    @property
+    def key(self) -> DriverKey:
+        return (self.project_id, self.vendor, self.name)
+
+    @property
+    def ci_repo(self) -> str:
+        """The Gerrit project the vendor CI comments on."""
+        return self.repo or self.project_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalog:
+    projects: Tuple[Project, ...]
+    releases: Tuple[Release, ...]          # ascending by start date
+    drivers: Tuple[Driver, ...]
+    by_key: Dict[DriverKey, Driver] = dataclasses.field(compare=False, repr=False)
+    by_ci_id: Dict[str, Tuple[Driver, ...]] = dataclasses.field(compare=False, repr=False)
+    release_by_lower_id: Dict[str, Release] = dataclasses.field(compare=False, repr=False)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Catalog":
+        """Build from a decoded catalog that already passed validation."""
+        projects = tuple(Project(p["id"], p["name"]) for p in data.get("projects", ()))
+        releases = tuple(sorted(
+            (Release(r["id"], parse_start(r["start"]), r.get("wiki", ""),
+                     bool(r.get("active", False)))
+             for r in data.get("releases", ())),
+            key=lambda r: r.start))
+        drivers = tuple(_driver(d) for d in data.get("drivers", ()))
+        by_ci = {}
+        for d in drivers:
+            if d.ci:
+                by_ci.setdefault(d.ci.id, []).append(d)
+        return cls(projects, releases, drivers,
+                   by_key={d.key: d for d in drivers},
+                   by_ci_id={k: tuple(v) for k, v in by_ci.items()},
+                   release_by_lower_id={r.id.lower(): r for r in releases})
+
+    @property
+    def active_releases(self) -> Tuple[Release, ...]:
+        return tuple(r for r in self.releases if r.active)
+
+    def release(self, release_id: str) -> Optional[Release]:
+        """Case-insensitive lookup, as `stable/<x>` branch names are lower case."""
+        return self.release_by_lower_id.get(release_id.lower())
+
+    def release_at(self, when: datetime.date) -> Optional[Release]:
+        """The newest release whose development began before `when` (master's)."""
+        starts = [r.start for r in self.releases]
+        i = bisect.bisect_left(starts, when)
+        return self.releases[i - 1] if i else None
+
+
+def _driver(d: dict) -> Driver:
+    ci = d.get("ci")
+    return Driver(
+        project_id=d["project_id"], vendor=d["vendor"], name=d["name"],
+        description=d.get("description", ""), wiki=d.get("wiki", ""),
+        repo=d.get("repo") or None,
+        maintainers=tuple(Maintainer(m["name"], m.get("email"), m.get("irc"),
+                                     m.get("launchpad_id"))
+                          for m in d.get("maintainers", ())),
+        releases=tuple(d.get("releases", ())),
+        ci=CI.build(ci["id"], ci["success_pattern"], ci["failure_pattern"]) if ci else None,
+    )

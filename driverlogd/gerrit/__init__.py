@@ -1,0 +1,1 @@
+"""Gerrit over SSH: events, the stream, and catch-up queries."""

@@ -1,0 +1,106 @@
+"""Gerrit's JSON events, reduced to what DriverLog reads.
+
+The stream (`gerrit stream-events`) and catch-up (`gerrit query`) both produce
+these, so the rules downstream cannot tell where an event came from.
+Field meanings follow Gerrit's `json` and `cmd-stream-events` documentation.
+"""
+import dataclasses
+import time
+from typing import Optional, Union
+
+
+class MalformedEvent(ValueError):
+    """A line that is JSON but not an event we can use; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeRef:
+    project: str
+    branch: str
+    number: int          # Gerrit 3 prints an int, Gerrit 2 a string: always int here
+    url: str
+    status: str          # NEW, MERGED or ABANDONED
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentAdded:
+    change: ChangeRef
+    patchset: int        # patchSet.number: the patch set the comment was left on
+    author: str          # author.username ('' when Gerrit did not send one)
+    comment: str
+    created_on: int      # eventCreatedOn, seconds since the epoch
+    type = "comment-added"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeMerged:
+    change: ChangeRef
+    patchset: int        # the patch set that merged
+    created_on: int
+    type = "change-merged"
+
+
+@dataclasses.dataclass(frozen=True)
+class DroppedOutput:
+    """Gerrit dropped events for this stream: a catch-up must fill the gap."""
+    created_on: int
+    type = "dropped-output"
+
+
+Event = Union[CommentAdded, ChangeMerged, DroppedOutput]
+
+
+def _int(value, what):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MalformedEvent(f"{what} is not a number: {value!r}") from None
+
+
+def _change(obj) -> ChangeRef:
+    change = obj.get("change")
+    if not isinstance(change, dict):
+        raise MalformedEvent("no 'change' object")
+    for field in ("project", "branch"):
+        if not isinstance(change.get(field), str):
+            raise MalformedEvent(f"change.{field} missing or not a string")
+    return ChangeRef(project=change["project"], branch=change["branch"],
+                     number=_int(change.get("number"), "change.number"),
+                     url=str(change.get("url") or ""),
+                     status=str(change.get("status") or "NEW"))
+
+
+def _patchset(obj) -> int:
+    ps = obj.get("patchSet")
+    if not isinstance(ps, dict):
+        raise MalformedEvent("no 'patchSet' object")
+    return _int(ps.get("number"), "patchSet.number")
+
+
+def parse_event(obj, now: Optional[float] = None) -> Optional[Event]:
+    """Turn one decoded stream line into an Event.
+
+    Returns None for event types DriverLog does not use; raises MalformedEvent
+    for a line that claims a type we use but lacks what we need. An event
+    without `eventCreatedOn` (older Gerrits) is stamped with the time it was read.
+    """
+    if not isinstance(obj, dict):
+        raise MalformedEvent("not a JSON object")
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise MalformedEvent("no 'type'")
+    created = obj.get("eventCreatedOn")
+    created = int(now if now is not None else time.time()) if created is None \
+        else _int(created, "eventCreatedOn")
+    if kind == "comment-added":
+        author = obj.get("author") if isinstance(obj.get("author"), dict) else {}
+        comment = obj.get("comment")
+        if not isinstance(comment, str):
+            raise MalformedEvent("comment missing or not a string")
+        return CommentAdded(_change(obj), _patchset(obj),
+                            str(author.get("username") or ""), comment, created)
+    if kind == "change-merged":
+        return ChangeMerged(_change(obj), _patchset(obj), created)
+    if kind == "dropped-output":
+        return DroppedOutput(created)
+    return None

@@ -1,0 +1,58 @@
+"""Every Prometheus metric DriverLog exports, in one place.
+
+Components take a `Metrics` so tests can give each service its own registry.
+Labelled series are created up front so dashboards see zeros, not gaps.
+"""
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
+BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed")
+CI_STATES = ("passing", "failing", "silent", "unseen", "none")
+RELOAD_RESULTS = ("success", "failure")
+
+
+class Metrics:
+    def __init__(self, registry=None):
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        p = "driverlog_"
+        self.stream_up = Gauge(p + "stream_up", "1 while the Gerrit event stream is connected", registry=r)
+        self.stream_connects = Counter(p + "stream_connects_total", "Successful stream connections", registry=r)
+        self.stream_disconnects = Counter(p + "stream_disconnects_total", "Stream connections lost", registry=r)
+        self.stream_connect_failures = Counter(
+            p + "stream_connect_failures_total", "Failed connection attempts by reason",
+            ["reason"], registry=r)
+        for reason in ("host_key", "auth", "network", "command"):
+            self.stream_connect_failures.labels(reason)
+        self.events = Counter(p + "events_total", "Events received by type", ["type"], registry=r)
+        for t in EVENT_TYPES:
+            self.events.labels(t)
+        self.bad_events = Counter(p + "bad_events_total", "Stream lines skipped by reason",
+                                  ["reason"], registry=r)
+        for reason in BAD_EVENT_REASONS:
+            self.bad_events.labels(reason)
+        self.catchup_runs = Counter(p + "catchup_runs_total", "Catch-up queries run", registry=r)
+        self.catchup_events = Counter(p + "catchup_events_total", "Events recovered by catch-up", registry=r)
+        self.event_lag = Histogram(
+            p + "event_lag_seconds", "Now minus eventCreatedOn when an event is processed",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400), registry=r)
+        self.last_event_timestamp = Gauge(p + "last_event_timestamp_seconds",
+                                          "eventCreatedOn of the last processed event", registry=r)
+        self.votes = Counter(p + "votes_total", "CI votes recorded", ["result"], registry=r)
+        for res in ("pass", "fail"):
+            self.votes.labels(res)
+        self.verdict_changes = Counter(p + "verdict_changes_total", "Verdicts created or replaced", registry=r)
+        self.drivers = Gauge(p + "drivers", "Drivers by CI state", ["state"], registry=r)
+        for s in CI_STATES:
+            self.drivers.labels(s)
+        self.catalog_reloads = Counter(p + "catalog_reloads_total", "Catalog reloads by result",
+                                       ["result"], registry=r)
+        for res in RELOAD_RESULTS:
+            self.catalog_reloads.labels(res)
+        self.store_write = Histogram(p + "store_write_seconds", "Time to commit one event's effects",
+                                     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1),
+                                     registry=r)
+        self.http_bad_requests = Counter(p + "http_bad_requests_total", "HTTP requests refused by reason",
+                                         ["reason"], registry=r)
+        for reason in ("method", "too_large", "bad_query", "not_found"):
+            self.http_bad_requests.labels(reason)

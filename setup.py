@@ -1,0 +1,4 @@
+import setuptools
+
+# All metadata is declarative, in setup.cfg (the pbr-free OpenStack way).
+setuptools.setup()

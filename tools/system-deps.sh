@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install the Debian packages the test suite drives for real, when missing.
+# Only root can install; anyone else is told what to install.
+set -eu
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"
+command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "system-deps: please install:$need (apt-get install$need)" >&2
+    exit 1
+fi
+echo "system-deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null
