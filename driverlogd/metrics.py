@@ -45,6 +45,13 @@ class Metrics:
         self.drivers = Gauge(p + "drivers", "Drivers by CI state", ["state"], registry=r)
         for s in CI_STATES:
             self.drivers.labels(s)
+        # Per CI account, not per driver: a few hundred series at most, enough to alert on.
+        self.ci_last_vote = Gauge(p + "ci_last_vote_timestamp_seconds",
+                                  "Time of the newest vote by each vendor CI account", ["ci_id"],
+                                  registry=r)
+        self.ci_failing_drivers = Gauge(p + "ci_failing_drivers",
+                                        "Drivers of each vendor CI account whose state is failing",
+                                        ["ci_id"], registry=r)
         self.catalog_reloads = Counter(p + "catalog_reloads_total", "Catalog reloads by result",
                                        ["result"], registry=r)
         for res in RELOAD_RESULTS:
