@@ -1,0 +1,1 @@
+"""The driverlogd process: config, wiring, signals, systemd and daemon mode."""
