@@ -1,0 +1,266 @@
+"""The edge between events and the store: apply the verdict rules to one
+event against the current catalog and commit its effects, with the stream
+position, in one transaction. Also the read model the HTTP API serves.
+
+It is the sink the Gerrit stream client calls (`handle`, `position`), one
+event at a time. Errors of the store (disk full, I/O) propagate: the caller
+must not count such an event as processed.
+"""
+import logging
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from driverlogd.gerrit.events import ChangeMerged, CommentAdded
+from driverlogd.verdict import (
+    DEFAULT_STALE_AFTER,
+    STATES,
+    ci_groups,
+    driver_signature,
+    releases_signature,
+    report_patchset,
+    votes_for,
+)
+from driverlogd.verdict.view import View
+
+DriverKey = Tuple[str, str, str]
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    def __init__(self, store, catalog, metrics=None, stale_after: float = DEFAULT_STALE_AFTER,
+                 clock: Callable[[], float] = time.time, position_every: int = 60):
+        """`position_every`: events no driver cares about write nothing, except
+        the stream position once it lags that many seconds (event time)."""
+        self.store = store
+        self.metrics = metrics
+        self.clock = clock
+        self.stale_after = stale_after
+        self.position_every = position_every
+        self.lock = threading.RLock()      # readers (export thread) vs. writer
+        self._listeners: List[Callable[[], None]] = []
+        self._position = store.position()
+        self._install(catalog)
+        with store.transaction():
+            self._reconcile()
+        self._rebuild_view()
+
+    # -- the sink protocol -------------------------------------------------
+
+    def position(self) -> Optional[int]:
+        """The newest eventCreatedOn durably applied; None on an empty store."""
+        return self._position
+
+    def handle(self, event) -> None:
+        """Apply one CommentAdded / ChangeMerged; returns once committed.
+
+        Anything else (DroppedOutput, None) is ignored: the position must not
+        move past a gap the stream client has yet to fill.
+        """
+        self.handle_batch((event,))
+
+    def handle_batch(self, events) -> None:
+        """Apply several events in one transaction (bootstrap, catch-up)."""
+        events = [e for e in events if isinstance(e, (CommentAdded, ChangeMerged))]
+        if not events:
+            return
+        newest = max(e.created_on for e in events)
+        relevant = [e for e in events if self._relevant(e)]
+        if not relevant:
+            if self._position is None or newest - self._position >= self.position_every:
+                with self.store.transaction():
+                    self.store.advance_position(newest)
+                self._after_commit([], newest)
+            return
+        started = time.perf_counter()
+        updates: list = []
+        with self.lock:
+            with self.store.transaction():
+                for event in relevant:
+                    if isinstance(event, CommentAdded):
+                        self._comment(event, updates)
+                    else:
+                        self._merged(event, updates)
+                self.store.advance_position(newest)
+            self._after_commit(updates, newest)
+        if self.metrics:
+            self.metrics.store_write.observe(time.perf_counter() - started)
+
+    def _relevant(self, e) -> bool:
+        if isinstance(e, CommentAdded):
+            return (e.author, e.change.project) in self._groups and \
+                report_patchset(e.comment) is not None
+        return e.change.project in self._repos
+
+    def _comment(self, e: CommentAdded, updates: list):
+        ch = e.change
+        ps = report_patchset(e.comment)
+        cid, ts, changed = self.store.put_comment(ch.project, ch.number, ps, e.author,
+                                                  ch.branch, ch.url, e.created_on, e.comment)
+        pairs = set()
+        if changed:
+            for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch,
+                               ts, self.catalog):
+                did = self._driver_id(v.driver)
+                before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts)
+                pairs.update(p for p in ((did, v.release), (did, before)) if p[1])
+                updates.append(("vote", v.driver, cid, ts, v.passed))
+        # The change was already merged when the CI reported: that patch set
+        # (or a newer one) is the merged one, until change-merged says which.
+        if ch.status == "MERGED" and self.store.note_merge(ch.project, ch.number, hint=e.patchset):
+            pairs.update(self.store.pairs_on_change(ch.project, ch.number))
+        self._refresh(pairs, updates)
+
+    def _merged(self, e: ChangeMerged, updates: list):
+        ch = e.change
+        if self.store.note_merge(ch.project, ch.number, patchset=e.patchset):
+            self._refresh(self.store.pairs_on_change(ch.project, ch.number), updates)
+
+    def _refresh(self, pairs, updates):
+        for did, release in pairs:
+            changed, verdict = self.store.refresh_verdict(did, release)
+            if changed:
+                updates.append(("verdict", self._keys[did], release, verdict))
+
+    def _after_commit(self, updates, newest):
+        """Only once committed does the read model see the effects."""
+        self._position = newest if self._position is None else max(self._position, newest)
+        now = self.clock()
+        for u in updates:
+            if u[0] == "vote":
+                self.view.add_vote(u[1], u[2], u[3], u[4], now)
+                if self.metrics:
+                    self.metrics.votes.labels("pass" if u[4] else "fail").inc()
+            else:
+                self.view.set_verdict(u[1], u[2], u[3])
+                if self.metrics:
+                    self.metrics.verdict_changes.inc()
+        if self.metrics:
+            self.metrics.last_event_timestamp.set(self._position)
+        if updates:
+            self._notify()
+
+    # -- catalog (re)load ----------------------------------------------------
+
+    def set_catalog(self, catalog) -> List[Tuple[str, str]]:
+        """Switch to a new catalog (SIGHUP), re-deriving the votes and verdicts
+        of drivers whose CI account, repo or patterns changed (all of them when
+        releases changed) from the stored reports; history is kept.
+
+        Returns the (ci_id, repo) pairs new to this catalog, whose earlier
+        reports the store never kept: the caller may bootstrap them.
+        """
+        with self.lock:
+            old = set(self._groups)
+            self._install(catalog)
+            with self.store.transaction():
+                self._reconcile()
+            self._rebuild_view()
+        self._notify()
+        return sorted(set(self._groups) - old)
+
+    def _install(self, catalog):
+        self.catalog = catalog
+        self._groups = ci_groups(catalog)
+        self._repos = {repo for _, repo in self._groups}
+
+    def _driver_id(self, key: DriverKey) -> int:
+        did = self.store.driver_id(key)
+        self._keys[did] = key
+        return did
+
+    def _reconcile(self):
+        self._keys: Dict[int, DriverKey] = self.store.driver_keys()
+        stored = self.store.signatures()
+        remap = self.store.meta("releases") != releases_signature(self.catalog)
+        redo: Dict[Tuple[str, str], list] = {}
+        for d in self.catalog.drivers:
+            sig = driver_signature(d)
+            if stored.get(d.key) != sig or (remap and sig):
+                did = self._driver_id(d.key)
+                self.store.drop_votes(did)
+                self.store.set_signature(did, sig)
+                if sig:
+                    redo.setdefault((d.ci.id, d.ci_repo), []).append(d)
+        for key, sig in stored.items():
+            if key not in self.catalog.by_key and sig is not None:
+                did = self._driver_id(key)       # gone from the catalog
+                self.store.drop_votes(did)
+                self.store.set_signature(did, None)
+        for (author, repo), drivers in redo.items():
+            for cid, branch, ts, message in self.store.comments_by(author, repo).fetchall():
+                for v in votes_for(drivers, message, branch, ts, self.catalog):
+                    self.store.put_vote(self._driver_id(v.driver), cid, v.release,
+                                        v.passed, v.line, ts)
+            for d in drivers:
+                for did, release in self.store.pairs_of_driver(self._driver_id(d.key)):
+                    self.store.refresh_verdict(did, release)
+        if redo:
+            log.info("re-derived votes of %d driver(s) from stored CI reports",
+                     sum(len(v) for v in redo.values()))
+        self.store.set_meta("releases", releases_signature(self.catalog))
+
+    def _rebuild_view(self):
+        view = View(self.stale_after)
+        now = self.clock()
+        for did, release, verdict in self.store.verdict_rows():
+            view.set_verdict(self._keys[did], release, verdict)
+        for did, cid, ts, passed in self.store.recent_votes(int(now - view.window), view.last_n):
+            view.add_vote(self._keys[did], cid, ts, bool(passed), now)
+        self.view = view
+
+    # -- read model ------------------------------------------------------------
+
+    def add_listener(self, fn: Callable[[], None]):
+        """`fn()` is called after every commit that changed the read model."""
+        self._listeners.append(fn)
+
+    def _notify(self):
+        for fn in self._listeners:
+            fn()
+
+    def verdicts(self, key: DriverKey) -> Dict[str, dict]:
+        """Per release id: {"result": bool, "review_url": str, "comment": str
+        (the matched line), "timestamp": int (epoch s), "change": int,
+        "patchset": int, "branch": str, "release": str}. Empty when none."""
+        with self.lock:
+            return dict(self.view.verdicts.get(key, {}))
+
+    def status(self, key: DriverKey, now: Optional[float] = None) -> dict:
+        """{"state": one of passing|failing|silent|unseen|none,
+        "health": {"last_vote": ts|None, "last_result": bool|None,
+                   "last_n": {"votes": int, "pass_rate": float|None,
+                              "flip_rate": float|None},
+                   "last_30d": {same}},
+        "verdicts": as verdicts(key)}. KeyError for a driver not in the catalog."""
+        driver = self.catalog.by_key[key]
+        now = self.clock() if now is None else now
+        with self.lock:
+            return {"state": self.view.state(key, driver.ci is not None, now),
+                    "health": self.view.health(key, now),
+                    "verdicts": dict(self.view.verdicts.get(key, {}))}
+
+    def states(self, now: Optional[float] = None) -> Dict[DriverKey, str]:
+        """CI state of every catalog driver."""
+        now = self.clock() if now is None else now
+        with self.lock:
+            return {d.key: self.view.state(d.key, d.ci is not None, now)
+                    for d in self.catalog.drivers}
+
+    def votes(self, key: DriverKey, limit: int = 50) -> List[dict]:
+        """A driver's votes, newest first, shaped as verdicts() values
+        ("release" None for branches that are history only)."""
+        with self.lock:
+            did = self.store.find_driver_id(key)
+            return [] if did is None else self.store.votes(did, limit)
+
+    def refresh_metrics(self, now: Optional[float] = None):
+        """Set the drivers-by-state gauge (states age with time: call it
+        from a periodic tick or before a scrape)."""
+        if not self.metrics:
+            return
+        counts = dict.fromkeys(STATES, 0)
+        for state in self.states(now).values():
+            counts[state] += 1
+        for state, n in counts.items():
+            self.metrics.drivers.labels(state).set(n)

@@ -1,0 +1,297 @@
+"""SQLite store: raw CI reports, merges, votes, verdicts and stream position.
+
+Only SQL lives here; the recorder decides what to write. Callers group the
+effects of one event in `with store.transaction():`, which commits them with
+the stream position or not at all.
+
+Durability: WAL journal. synchronous=FULL (default) fsyncs the WAL at every
+commit, so an acknowledged event survives power loss too; NORMAL survives a
+process crash (SIGKILL) but may lose the last commits on power loss, which
+a catch-up from the (equally rolled back) position re-fetches.
+"""
+import contextlib
+import hashlib
+import os
+import sqlite3
+import time
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from driverlogd.store.schema import MIGRATIONS
+
+DriverKey = Tuple[str, str, str]
+
+VERDICT_SQL = """
+SELECT c.id FROM votes v
+JOIN comments c ON c.id = v.comment_id
+JOIN merges m ON m.project = c.project AND m.change = c.change
+WHERE v.driver_id = ? AND v.release = ?
+  AND c.patchset = COALESCE(m.patchset, m.hint)
+ORDER BY v.created_on DESC, c.change DESC, c.patchset DESC, c.digest DESC
+LIMIT 1"""
+
+# What a verdict or vote reads like outside the store.
+DETAIL_SQL = """
+SELECT v.driver_id, v.release, v.passed, v.line, c.created_on, c.change,
+       c.patchset, c.url, c.branch, c.id
+FROM votes v JOIN comments c ON c.id = v.comment_id"""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is newer than this program."""
+
+
+def digest(message: str) -> str:
+    return hashlib.sha1(message.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def detail(row) -> dict:
+    """A vote or verdict as the read model shows it."""
+    _, release, passed, line, ts, change, ps, url, branch, _ = row
+    return {"result": bool(passed), "review_url": url, "comment": line,
+            "timestamp": ts, "change": change, "patchset": ps,
+            "branch": branch, "release": release}
+
+
+class Store:
+    def __init__(self, path: str, synchronous: str = "FULL"):
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        try:
+            # Autocommit mode: transactions are explicit BEGIN IMMEDIATE/COMMIT.
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute(f"PRAGMA synchronous={synchronous}")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot open the state database: {e}") from None
+        self._driver_ids: Dict[DriverKey, int] = {}
+        self._in_tx = False
+
+    def close(self):
+        self.db.close()
+
+    # -- transactions and schema -------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self):
+        if self._in_tx:          # nested: part of the enclosing transaction
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._driver_ids.clear()     # ids made in the rolled-back tx are gone
+            raise
+        finally:
+            self._in_tx = False
+        self.db.execute("COMMIT")
+
+    def _migrate(self):
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        "version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                        "applied_at INTEGER NOT NULL)")
+        done = {v for (v,) in self.db.execute("SELECT version FROM schema_migrations")}
+        known = {v for v, _, _ in MIGRATIONS}
+        if done - known:
+            raise StoreError(f"schema version {max(done)} is newer than this program knows")
+        for version, description, sql in MIGRATIONS:
+            if version in done:
+                continue
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                # No ';' inside statements here, but comments may hold one.
+                code = "\n".join(line.split("--")[0] for line in sql.splitlines())
+                for statement in code.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                                (version, description, int(time.time())))
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+
+    # -- position and meta -------------------------------------------------
+
+    def position(self) -> Optional[int]:
+        row = self.db.execute("SELECT created_on FROM position WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    def advance_position(self, created_on: int):
+        """Never moves back: catch-up replays older events."""
+        self.db.execute("INSERT INTO position VALUES (1, ?) ON CONFLICT (id) DO UPDATE "
+                        "SET created_on = MAX(created_on, excluded.created_on)", (created_on,))
+
+    def meta(self, key: str) -> Optional[str]:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str):
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- drivers -----------------------------------------------------------
+
+    def driver_id(self, key: DriverKey) -> int:
+        found = self._driver_ids.get(key)
+        if found is None:
+            self.db.execute("INSERT OR IGNORE INTO drivers (project_id, vendor, name) "
+                            "VALUES (?, ?, ?)", key)
+            found = self.db.execute("SELECT id FROM drivers WHERE project_id = ? AND "
+                                    "vendor = ? AND name = ?", key).fetchone()[0]
+            self._driver_ids[key] = found
+        return found
+
+    def driver_keys(self) -> Dict[int, DriverKey]:
+        return {i: (p, v, n) for i, p, v, n in
+                self.db.execute("SELECT id, project_id, vendor, name FROM drivers")}
+
+    def signatures(self) -> Dict[DriverKey, Optional[str]]:
+        return {(p, v, n): s for p, v, n, s in
+                self.db.execute("SELECT project_id, vendor, name, signature FROM drivers")}
+
+    def set_signature(self, driver_id: int, signature: Optional[str]):
+        self.db.execute("UPDATE drivers SET signature = ? WHERE id = ?", (signature, driver_id))
+
+    # -- comments and merges -------------------------------------------------
+
+    def put_comment(self, project, change, patchset, author, branch, url, created_on,
+                    message) -> Tuple[int, int, bool]:
+        """Store a report once; returns (id, its time, whether the row changed).
+
+        A replay with a later stamp keeps the later one, so the outcome does
+        not depend on which copy came first.
+        """
+        key = (project, change, patchset, author, digest(message))
+        row = self.db.execute("SELECT id, created_on FROM comments WHERE project = ? AND "
+                              "change = ? AND patchset = ? AND author = ? AND digest = ?",
+                              key).fetchone()
+        if row is None:
+            cur = self.db.execute("INSERT INTO comments (project, change, patchset, author, "
+                                  "digest, branch, url, created_on, message) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  key + (branch, url, created_on, message))
+            return cur.lastrowid, created_on, True
+        if created_on > row[1]:
+            self.db.execute("UPDATE comments SET created_on = ? WHERE id = ?",
+                            (created_on, row[0]))
+            self.db.execute("UPDATE votes SET created_on = ? WHERE comment_id = ?",
+                            (created_on, row[0]))
+            return row[0], created_on, True
+        return row[0], row[1], False
+
+    def comments_by(self, author: str, project: str) -> Iterator[tuple]:
+        """(id, branch, created_on, message) of an account's reports on a repo."""
+        return self.db.execute("SELECT id, branch, created_on, message FROM comments "
+                               "WHERE author = ? AND project = ?", (author, project))
+
+    def all_comments(self) -> Iterator[tuple]:
+        return self.db.execute("SELECT id, author, project, branch, created_on, message "
+                               "FROM comments")
+
+    def note_merge(self, project: str, change: int, patchset: Optional[int] = None,
+                   hint: Optional[int] = None) -> bool:
+        """Record what is known of a change's merge; True when the effective
+        merged patch set changed (verdicts on the change need re-checking)."""
+        before = self.merged_patchset(project, change)
+        self.db.execute(
+            "INSERT INTO merges VALUES (?, ?, ?, ?) ON CONFLICT (project, change) DO UPDATE "
+            "SET patchset = CASE WHEN excluded.patchset IS NULL THEN patchset "
+            "  WHEN patchset IS NULL THEN excluded.patchset "
+            "  ELSE MAX(patchset, excluded.patchset) END, "
+            "hint = CASE WHEN excluded.hint IS NULL THEN hint "
+            "  WHEN hint IS NULL THEN excluded.hint ELSE MAX(hint, excluded.hint) END",
+            (project, change, patchset, hint))
+        return self.merged_patchset(project, change) != before
+
+    def merged_patchset(self, project: str, change: int) -> Optional[int]:
+        row = self.db.execute("SELECT COALESCE(patchset, hint) FROM merges WHERE "
+                              "project = ? AND change = ?", (project, change)).fetchone()
+        return row[0] if row else None
+
+    # -- votes and verdicts ------------------------------------------------
+
+    def put_vote(self, driver_id, comment_id, release, passed, line, created_on) -> Optional[str]:
+        """Upsert; returns the release it had before when that differed."""
+        row = self.db.execute("SELECT release FROM votes WHERE driver_id = ? AND "
+                              "comment_id = ?", (driver_id, comment_id)).fetchone()
+        self.db.execute("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
+                        (driver_id, comment_id, release, int(passed), line, created_on))
+        return row[0] if row and row[0] != release else None
+
+    def drop_votes(self, driver_id: int):
+        self.db.execute("DELETE FROM verdicts WHERE driver_id = ?", (driver_id,))
+        self.db.execute("DELETE FROM votes WHERE driver_id = ?", (driver_id,))
+
+    def pairs_on_change(self, project: str, change: int) -> List[Tuple[int, str]]:
+        return self.db.execute(
+            "SELECT DISTINCT v.driver_id, v.release FROM comments c JOIN votes v "
+            "ON v.comment_id = c.id WHERE c.project = ? AND c.change = ? "
+            "AND v.release IS NOT NULL", (project, change)).fetchall()
+
+    def pairs_of_driver(self, driver_id: int) -> List[Tuple[int, str]]:
+        return self.db.execute("SELECT DISTINCT driver_id, release FROM votes WHERE "
+                               "driver_id = ? AND release IS NOT NULL", (driver_id,)).fetchall()
+
+    def refresh_verdict(self, driver_id: int, release: str) -> Tuple[bool, Optional[dict]]:
+        """Make the stored verdict the newest vote on a merged patch set.
+
+        Returns (changed, verdict detail or None).
+        """
+        row = self.db.execute(VERDICT_SQL, (driver_id, release)).fetchone()
+        best = row[0] if row else None
+        old = self.db.execute("SELECT comment_id FROM verdicts WHERE driver_id = ? AND "
+                              "release = ?", (driver_id, release)).fetchone()
+        old = old[0] if old else None
+        if best == old:
+            return False, None if best is None else self.vote_detail(driver_id, best)
+        if best is None:
+            self.db.execute("DELETE FROM verdicts WHERE driver_id = ? AND release = ?",
+                            (driver_id, release))
+            return True, None
+        self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
+                        (driver_id, release, best))
+        return True, self.vote_detail(driver_id, best)
+
+    def vote_detail(self, driver_id: int, comment_id: int) -> dict:
+        return detail(self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? AND "
+                                      "v.comment_id = ?", (driver_id, comment_id)).fetchone())
+
+    # -- reads for the read model --------------------------------------------
+
+    def verdict_rows(self) -> Iterator[tuple]:
+        """(driver_id, release, detail) of every verdict."""
+        for row in self.db.execute(DETAIL_SQL + " JOIN verdicts d ON d.driver_id = "
+                                   "v.driver_id AND d.comment_id = v.comment_id"):
+            yield row[0], row[1], detail(row)
+
+    def recent_votes(self, since: int, last_n: int) -> Iterator[tuple]:
+        """(driver_id, comment_id, created_on, passed) of each driver's last
+        `last_n` votes and all its votes since `since`."""
+        return self.db.execute(
+            "SELECT driver_id, comment_id, created_on, passed FROM ("
+            " SELECT driver_id, comment_id, created_on, passed, ROW_NUMBER() OVER ("
+            "  PARTITION BY driver_id ORDER BY created_on DESC) AS n FROM votes)"
+            " WHERE n <= ? OR created_on >= ?", (last_n, since))
+
+    def votes(self, driver_id: int, limit: int) -> List[dict]:
+        rows = self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? ORDER BY "
+                               "v.created_on DESC, c.change DESC LIMIT ?",
+                               (driver_id, limit)).fetchall()
+        return [detail(r) for r in rows]
+
+    def find_driver_id(self, key: DriverKey) -> Optional[int]:
+        row = self.db.execute("SELECT id FROM drivers WHERE project_id = ? AND vendor = ? "
+                              "AND name = ?", key).fetchone()
+        return row[0] if row else None
+
+    def integrity(self) -> str:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,64 @@
+"""The store's schema as numbered migrations; each runs once, in order, in
+the same transaction as the row that records it."""
+
+MIGRATIONS = (
+    (1, "initial: comments, merges, drivers, votes, verdicts, position", """
+CREATE TABLE position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    created_on INTEGER NOT NULL            -- newest eventCreatedOn durably applied
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Raw CI reports, kept so a catalog change can re-derive votes from them.
+-- digest (of the message) instead of the time in the key: stream and query
+-- stamp the same comment a second apart; the later stamp is kept.
+CREATE TABLE comments (
+    id INTEGER PRIMARY KEY,
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    patchset INTEGER NOT NULL,             -- N of `Patch Set N:`
+    author TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_on INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    UNIQUE (project, change, patchset, author, digest)
+);
+CREATE INDEX comments_by_account ON comments (author, project);
+-- patchset: from change-merged; hint: newest patch set commented on while
+-- the change was already MERGED (used until change-merged is seen).
+CREATE TABLE merges (
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    patchset INTEGER,
+    hint INTEGER,
+    PRIMARY KEY (project, change)
+);
+CREATE TABLE drivers (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    name TEXT NOT NULL,
+    signature TEXT,                        -- what its votes were derived with
+    UNIQUE (project_id, vendor, name)
+);
+CREATE TABLE votes (
+    driver_id INTEGER NOT NULL REFERENCES drivers (id),
+    comment_id INTEGER NOT NULL REFERENCES comments (id),
+    release TEXT,                          -- NULL: branch is history only
+    passed INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    created_on INTEGER NOT NULL,           -- copy of the comment's, for ordering
+    PRIMARY KEY (driver_id, comment_id)
+);
+CREATE INDEX votes_by_time ON votes (driver_id, created_on);
+CREATE INDEX votes_by_release ON votes (driver_id, release, created_on);
+CREATE INDEX votes_by_comment ON votes (comment_id);
+CREATE TABLE verdicts (
+    driver_id INTEGER NOT NULL REFERENCES drivers (id),
+    release TEXT NOT NULL,
+    comment_id INTEGER NOT NULL REFERENCES comments (id),
+    PRIMARY KEY (driver_id, release)
+);
+"""),
+)

@@ -1,0 +1,58 @@
+"""A driver's CI state and health from its recent votes. Pure."""
+from typing import Iterable, Optional, Tuple
+
+DAY = 86400
+DEFAULT_STALE_AFTER = 30 * DAY
+DEFAULT_WINDOW_VOTES = 20
+WINDOW_SECONDS = 30 * DAY
+
+STATES = ("passing", "failing", "silent", "unseen", "none")
+
+
+def ci_state(has_ci: bool, last_vote: Optional[int], current: Optional[bool],
+             now: float, stale_after: float = DEFAULT_STALE_AFTER) -> str:
+    """One of STATES.
+
+    - none: the driver declares no CI
+    - unseen: CI declared, no vote ever recorded
+    - silent: the newest vote is older than `stale_after` seconds
+    - passing / failing: `current`, the result of the newest verdict (merged
+      code) or, before any verdict exists, of the newest vote.
+    """
+    if not has_ci:
+        return "none"
+    if last_vote is None:
+        return "unseen"
+    if now - last_vote > stale_after:
+        return "silent"
+    return "passing" if current else "failing"
+
+
+def _rates(results):
+    n = len(results)
+    if not n:
+        return {"votes": 0, "pass_rate": None, "flip_rate": None}
+    flips = sum(1 for a, b in zip(results, results[1:]) if a != b)
+    return {"votes": n, "pass_rate": sum(results) / n,
+            "flip_rate": flips / (n - 1) if n > 1 else 0.0}
+
+
+def health(votes: Iterable[Tuple[int, bool]], now: float,
+           last_n: int = DEFAULT_WINDOW_VOTES, window: float = WINDOW_SECONDS) -> dict:
+    """Health from (timestamp, passed) votes, any order.
+
+    Returns {"last_vote": ts|None, "last_result": bool|None,
+             "last_n": {"votes", "pass_rate", "flip_rate"},
+             "last_30d": {"votes", "pass_rate", "flip_rate"}}.
+    Rates are 0..1 or None without votes; a flip is a result differing from
+    the previous vote's (oldest to newest), flip_rate = flips / (votes - 1).
+    """
+    ordered = sorted(votes)
+    results = [p for _, p in ordered]
+    recent = [p for t, p in ordered if t >= now - window]
+    return {
+        "last_vote": ordered[-1][0] if ordered else None,
+        "last_result": ordered[-1][1] if ordered else None,
+        "last_n": _rates(results[-last_n:]),
+        "last_30d": _rates(recent),
+    }

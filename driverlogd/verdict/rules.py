@@ -1,0 +1,70 @@
+"""Which drivers a CI comment speaks for, and what it says for each.
+
+Pure: takes the catalog and plain values, returns plain values.
+"""
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+from driverlogd.verdict.parse import find_result, report_lines, report_patchset
+from driverlogd.verdict.release import release_for
+
+DriverKey = Tuple[str, str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Vote:
+    """One driver's result from one CI report."""
+    driver: DriverKey
+    release: Optional[str]   # None: the branch counts for history only
+    passed: bool
+    line: str                # the line that matched
+
+
+def ci_groups(catalog) -> Dict[Tuple[str, str], tuple]:
+    """Drivers by (CI account, repository it comments on).
+
+    One account often tests several drivers of a repo, told apart by patterns.
+    """
+    groups: Dict[Tuple[str, str], list] = {}
+    for d in catalog.drivers:
+        if d.ci:
+            groups.setdefault((d.ci.id, d.ci_repo), []).append(d)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def driver_signature(driver) -> Optional[str]:
+    """What a driver's votes are derived from; a change means re-derive them."""
+    if not driver.ci:
+        return None
+    ci = driver.ci
+    return "\x1f".join((ci.id, driver.ci_repo, ci.success_pattern, ci.failure_pattern))
+
+
+def releases_signature(catalog) -> str:
+    """What branch→release mapping depends on; a change means re-map every vote."""
+    return "\x1f".join(f"{r.id}@{r.start.isoformat()}" for r in catalog.releases)
+
+
+def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vote]:
+    """Votes a report gives `drivers` (all of one account and repo).
+
+    A message that is not a `Patch Set N:` report gives nothing; a driver
+    whose patterns match no line gets nothing.
+    """
+    if report_patchset(message) is None:
+        return []
+    lines = list(report_lines(message))
+    release = release_for(catalog, branch, when)
+    votes = []
+    for d in drivers:
+        found = find_result(lines, d.ci.success_re, d.ci.failure_re)
+        if found is not None:
+            votes.append(Vote(d.key, release, found[0], found[1]))
+    return votes
+
+
+def merged_patchset(definitive: Optional[int], hint: Optional[int]) -> Optional[int]:
+    """The patch set that merged: from change-merged when seen, else the
+    newest patch set commented on while the change was already MERGED
+    (every patch set commented on after a merge is at most the merged one)."""
+    return definitive if definitive is not None else hint
