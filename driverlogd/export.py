@@ -1,0 +1,139 @@
+"""Export the merged catalog (catalog + each driver's verdicts per release)
+as one JSON file for static front-ends, written atomically and debounced.
+
+A burst of events marks the export dirty; a writer thread (a greenlet under
+gevent's monkey patching) writes at most once per `min_interval`, and
+`close()` writes whatever is still pending, so the final state is never lost.
+"""
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+
+from driverlogd.catalog.model import MONTHS
+
+log = logging.getLogger(__name__)
+
+
+def _start(day) -> str:
+    return f"{day.year}-{MONTHS[day.month - 1]}-{day.day:02d}"
+
+
+def document(recorder, show_emails: bool = False, now=None) -> dict:
+    """The merged catalog: the catalog's own fields, and per driver
+    `ci_state` and `verdicts` ({release id: {"result", "review_url",
+    "comment", "timestamp", "change", "patchset"}}). E-mail addresses only
+    with `show_emails`."""
+    catalog = recorder.catalog
+    now = time.time() if now is None else now
+    states = recorder.states(now)
+    drivers = []
+    for d in catalog.drivers:
+        item = {"project_id": d.project_id, "vendor": d.vendor, "name": d.name,
+                "description": d.description, "wiki": d.wiki}
+        if d.repo:
+            item["repo"] = d.repo
+        item["maintainers"] = [
+            {k: v for k, v in (("name", m.name), ("email", m.email if show_emails else None),
+                               ("irc", m.irc), ("launchpad_id", m.launchpad_id)) if v}
+            for m in d.maintainers]
+        item["releases"] = list(d.releases)
+        if d.ci:
+            item["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
+                          "failure_pattern": d.ci.failure_pattern}
+        item["ci_state"] = states[d.key]
+        item["verdicts"] = {
+            rel: {k: v[k] for k in ("result", "review_url", "comment", "timestamp",
+                                    "change", "patchset")}
+            for rel, v in sorted(recorder.verdicts(d.key).items())}
+        drivers.append(item)
+    return {"generated_at": int(now),
+            "projects": [{"id": p.id, "name": p.name} for p in catalog.projects],
+            "releases": [{"id": r.id, "wiki": r.wiki, "start": _start(r.start),
+                          "active": r.active} for r in catalog.releases],
+            "drivers": drivers}
+
+
+def write_atomic(path: str, data: bytes):
+    """Readers see the old file or the new one, never a part: temp file in
+    the same folder, fsync, rename, fsync the folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dirfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
+class Exporter:
+    def __init__(self, path: str, recorder, min_interval: float = 1.0,
+                 show_emails: bool = False):
+        self.path = path
+        self.recorder = recorder
+        self.min_interval = min_interval
+        self.show_emails = show_emails
+        self.writes = 0
+        self._dirty = True            # the first export reflects the start state
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._write_lock = threading.Lock()
+        self._thread = None
+        recorder.add_listener(self.notify)
+
+    def notify(self):
+        """Something changed: export soon (cheap, called after each commit)."""
+        self._dirty = True
+        self._wake.set()
+
+    def flush(self) -> bool:
+        """Write now if anything changed since the last write."""
+        with self._write_lock:
+            if not self._dirty:
+                return False
+            self._dirty = False
+            try:
+                with self.recorder.lock:
+                    doc = document(self.recorder, self.show_emails)
+                write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True).encode())
+            except (OSError, ValueError) as e:
+                self._dirty = True
+                log.error("export to %s failed: %s", self.path, e)
+                return False
+            self.writes += 1
+            return True
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="export", daemon=True)
+        self._thread.start()
+        self._wake.set()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
+            self._stop.wait(self.min_interval)   # debounce; close() cuts it short
+
+    def close(self):
+        """Stop the writer and write the final state."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        self.flush()

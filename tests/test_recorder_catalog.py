@@ -1,0 +1,74 @@
+"""Catalog reloads re-derive what they affect from the stored reports."""
+import pytest
+
+from driverlogd.catalog.model import Catalog
+from driverlogd.recorder import Recorder
+from driverlogd.store import Store
+from tests.verdict_support import (
+    ACME,
+    CINDER,
+    ISCSI,
+    SMB3,
+    catalog,
+    catalog_data,
+    cloudbase_report,
+    comment,
+    ts,
+)
+
+CB = "cinder_smb3_ci"
+
+
+@pytest.fixture
+def rec(tmp_path):
+    store = Store(str(tmp_path / "state.db"))
+    r = Recorder(store, catalog(), clock=lambda: ts("2018-10-01"))
+    r.handle(comment(1, 1, CB, cloudbase_report(1, smb3="FAILURE"), ts("2018-09-01"),
+                     status="MERGED"))
+    r.handle(comment(2, 1, CB, "Patch Set 1:\n- cinder-smb3-windows-full-tempest x : SUCCESS",
+                     ts("2018-09-02"), status="MERGED"))
+    r.handle(comment(3, 1, "acme-ci", "Patch Set 1: Build Successful", ts("2018-09-03"),
+                     status="MERGED"))
+    yield r
+    store.close()
+
+
+def test_renamed_driver_keeps_its_history_under_the_new_key(rec):
+    before = rec.verdicts(SMB3)
+    new_key = (CINDER, "Cloudbase", "Windows SMB3 (renamed)")
+    assert rec.set_catalog(catalog(smb3_name=new_key[2])) == []
+    assert rec.verdicts(new_key) == before and len(rec.votes(new_key)) == 1
+    assert rec.verdicts(SMB3) == {} and rec.votes(SMB3) == []
+    assert SMB3 not in rec.states()
+
+
+def test_pattern_change_re_evaluates_stored_reports(rec):
+    assert rec.verdicts(SMB3)["Stein"]["change"] == 1
+    # the new pattern tolerates a space before the colon: change 2 now counts
+    rec.set_catalog(catalog(smb3_pattern=r"cinder-smb3-windows-full-tempest \S+ ?: ?SUCCESS"))
+    assert rec.verdicts(SMB3)["Stein"]["change"] == 2
+    assert rec.verdicts(ISCSI)["Stein"]["change"] == 1         # untouched
+
+
+def test_ci_id_change_drops_then_returns_new_groups(rec):
+    assert rec.verdicts(ACME)
+    new = rec.set_catalog(catalog(acme_ci="acme-new-ci"))
+    assert new == [("acme-new-ci", CINDER)]                    # caller may bootstrap these
+    assert rec.verdicts(ACME) == {} and rec.status(ACME)["state"] == "unseen"
+    rec.set_catalog(catalog())                                 # and back: history was kept
+    assert rec.verdicts(ACME)["Stein"]["result"] is True
+
+
+def test_catalog_changed_while_daemon_was_down(tmp_path, rec):
+    path = rec.store.db.execute("PRAGMA database_list").fetchone()[2]
+    rec.store.close()
+    again = Recorder(Store(path), catalog(smb3_pattern=r"windows-full-tempest \S+ ?: ?SUCCESS"))
+    assert again.verdicts(SMB3)["Stein"]["change"] == 2
+
+
+def test_release_dates_change_re_maps_master(rec):
+    d = catalog_data()
+    d["releases"].append({"id": "Train", "start": "2018-Aug-30", "active": True})
+    rec.set_catalog(Catalog.from_data(d))
+    assert sorted(rec.verdicts(ISCSI)) == ["Train"]
+    assert rec.votes(ACME)[0]["release"] == "Train"

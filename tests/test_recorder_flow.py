@@ -1,0 +1,173 @@
+"""Events through the recorder into a real SQLite store: the promotion rules
+from vote to verdict, position, restart, and what unknown events cost."""
+import pytest
+
+from driverlogd.gerrit.events import DroppedOutput
+from driverlogd.metrics import Metrics
+from driverlogd.recorder import Recorder
+from driverlogd.store import Store
+from tests.verdict_support import (
+    ACME,
+    FOO,
+    ISCSI,
+    NOCI,
+    SMB3,
+    catalog,
+    cloudbase_report,
+    comment,
+    merged,
+    ts,
+)
+
+CB = "cinder_smb3_ci"
+
+
+@pytest.fixture
+def rec(tmp_path):
+    store = Store(str(tmp_path / "state.db"))
+    r = Recorder(store, catalog(), metrics=Metrics(), clock=lambda: ts("2018-10-01"))
+    yield r
+    store.close()
+
+
+def writes(store):
+    return store.db.total_changes
+
+
+def test_vote_before_merge_is_promoted_by_change_merged(rec):
+    t = ts("2018-09-01")
+    rec.handle(comment(100, 2, CB, cloudbase_report(2, iscsi="FAILURE", vote="-1"), t))
+    assert rec.verdicts(ISCSI) == {}                       # pending: not merged yet
+    assert rec.votes(ISCSI)[0]["result"] is False
+    rec.handle(merged(100, 2, t + 60))
+    v = rec.verdicts(ISCSI)["Stein"]
+    assert (v["result"], v["change"], v["patchset"], v["timestamp"]) == (False, 100, 2, t)
+    assert "iscsi : FAILURE" in v["comment"]
+    assert v["review_url"] == "https://review.example.org/100"
+    assert rec.verdicts(SMB3)["Stein"]["result"] is True  # same comment, other driver
+
+
+def test_comment_after_merge_is_a_verdict_at_once(rec):
+    rec.handle(comment(101, 4, CB, cloudbase_report(4), ts("2018-09-02"), status="MERGED"))
+    assert rec.verdicts(ISCSI)["Stein"]["patchset"] == 4
+
+
+def test_vote_on_an_older_patch_set_never_becomes_the_verdict(rec):
+    t = ts("2018-09-01")
+    rec.handle(comment(102, 1, CB, cloudbase_report(1, smb3="FAILURE"), t))
+    rec.handle(comment(102, 2, CB, cloudbase_report(2), t + 100))
+    rec.handle(merged(102, 3, t + 200))                    # merged as patch set 3
+    assert rec.verdicts(SMB3) == {}
+    # a late report on patch set 1 after the merge is history, not the verdict
+    rec.handle(comment(102, 1, CB, cloudbase_report(1, smb3="FAILURE", vote="-1") + "late",
+                       t + 300, status="MERGED"))
+    assert rec.verdicts(SMB3) == {}
+    rec.handle(comment(102, 3, CB, cloudbase_report(3), t + 400, status="MERGED"))
+    assert rec.verdicts(SMB3)["Stein"]["patchset"] == 3
+    assert len(rec.votes(SMB3)) == 4
+
+
+def test_merged_hint_is_superseded_by_change_merged(rec):
+    """Seen MERGED on patch set 1 first (post-merge report on an old patch set),
+    then change-merged says 2: the patch-set-1 report is no verdict after all."""
+    t = ts("2018-09-01")
+    rec.handle(comment(103, 1, CB, cloudbase_report(1), t, status="MERGED"))
+    assert "Stein" in rec.verdicts(ISCSI)
+    rec.handle(merged(103, 2, t - 10))
+    assert rec.verdicts(ISCSI) == {}
+
+
+def test_only_a_newer_vote_replaces_the_verdict(rec):
+    rec.handle(comment(104, 1, CB, cloudbase_report(1), ts("2018-09-10"), status="MERGED"))
+    rec.handle(comment(105, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-05"),
+                       status="MERGED"))
+    assert rec.verdicts(ISCSI)["Stein"]["change"] == 104
+    rec.handle(comment(106, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-20"),
+                       status="MERGED"))
+    assert rec.verdicts(ISCSI)["Stein"]["change"] == 106
+    assert rec.status(ISCSI)["state"] == "failing"
+
+
+def test_branches_map_to_releases(rec):
+    rec.handle(comment(110, 1, CB, cloudbase_report(1), ts("2018-06-01"), status="MERGED"))
+    rec.handle(comment(111, 1, CB, cloudbase_report(1), ts("2018-06-02"),
+                       branch="stable/queens", status="MERGED"))
+    rec.handle(comment(112, 1, CB, cloudbase_report(1), ts("2018-06-03"),
+                       branch="feature/x", status="MERGED"))
+    assert sorted(rec.verdicts(ISCSI)) == ["Queens", "Rocky"]   # master in June 2018 = Rocky
+    assert [v["release"] for v in rec.votes(ISCSI)] == [None, "Queens", "Rocky"]
+
+
+def test_ci_account_matters_and_repo_matters(rec):
+    t = ts("2018-09-01")
+    msg = "Patch Set 1: Verified+1\n\nBuild Successful"
+    rec.handle(comment(120, 1, "someone-else", msg, t, status="MERGED"))
+    rec.handle(comment(121, 1, "acme-ci", msg, t, project="openstack/nova", status="MERGED"))
+    rec.handle(comment(122, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
+                       project="openstack/neutron", status="MERGED"))   # foo's repo is networking-foo
+    assert rec.verdicts(ACME) == {} and rec.verdicts(FOO) == {}
+    rec.handle(comment(123, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
+                       project="openstack/networking-foo", status="MERGED"))
+    assert rec.verdicts(FOO)["Stein"]["result"] is True
+
+
+def test_unknown_events_write_nothing_but_a_lagging_position(rec):
+    t = ts("2018-09-01")
+    rec.handle(comment(130, 1, CB, cloudbase_report(1), t))
+    before = writes(rec.store)
+    rec.handle(comment(131, 1, "human", "Patch Set 1: Code-Review+2", t + 5))
+    rec.handle(merged(132, 1, t + 6, project="openstack/nova"))
+    rec.handle(DroppedOutput(t + 7))
+    assert writes(rec.store) == before and rec.position() == t
+    rec.handle(merged(133, 1, t + 100, project="openstack/nova"))   # lags >= 60 s: persist
+    assert rec.position() == t + 100 and rec.store.position() == t + 100
+
+
+def test_replays_are_idempotent_and_position_never_moves_back(rec):
+    t = ts("2018-09-01")
+    events = [comment(140, 1, CB, cloudbase_report(1), t), merged(140, 1, t + 10),
+              comment(141, 2, CB, cloudbase_report(2, iscsi="FAILURE"), t + 20, status="MERGED")]
+    for e in events:
+        rec.handle(e)
+    rows = "SELECT (SELECT COUNT(*) FROM comments), (SELECT COUNT(*) FROM votes)"
+    state = (dict(rec.view.verdicts), rec.votes(ISCSI), rec.position(),
+             rec.store.db.execute(rows).fetchone())
+    for e in reversed(events):
+        rec.handle(e)
+    assert (dict(rec.view.verdicts), rec.votes(ISCSI), rec.position(),
+            rec.store.db.execute(rows).fetchone()) == state
+    assert state[3] == (2, 4)
+
+
+def test_same_comment_seen_by_stream_and_query_a_second_apart(rec):
+    t = ts("2018-09-01")
+    rec.handle(comment(150, 1, CB, cloudbase_report(1), t + 1, status="MERGED"))
+    rec.handle(comment(150, 1, CB, cloudbase_report(1), t, status="MERGED"))
+    assert len(rec.votes(ISCSI)) == 1
+    assert rec.verdicts(ISCSI)["Stein"]["timestamp"] == t + 1
+
+
+def test_restart_rebuilds_the_read_model(tmp_path):
+    path = str(tmp_path / "state.db")
+    clock = lambda: ts("2018-10-01")  # noqa: E731
+    r = Recorder(Store(path), catalog(), clock=clock)
+    r.handle(comment(160, 1, CB, cloudbase_report(1), ts("2018-09-01"), status="MERGED"))
+    r.handle(comment(161, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-02")))
+    snapshot = (r.status(ISCSI), r.status(SMB3), r.position(), r.states())
+    r.store.close()
+    again = Recorder(Store(path), catalog(), clock=clock)
+    assert (again.status(ISCSI), again.status(SMB3), again.position(), again.states()) == snapshot
+    assert snapshot[3][NOCI] == "none" and snapshot[3][ACME] == "unseen"
+    assert snapshot[0]["state"] == "passing"     # newest verdict passes; the failure is pending
+    assert snapshot[0]["health"]["last_n"]["votes"] == 2
+
+
+def test_states_age_into_silence_and_metrics(rec):
+    rec.handle(comment(170, 1, CB, cloudbase_report(1), ts("2018-08-01"), status="MERGED"))
+    assert rec.states()[ISCSI] == "silent"                      # 61 days before the clock
+    assert rec.states(now=ts("2018-08-02"))[ISCSI] == "passing"
+    rec.refresh_metrics()
+    reg = rec.metrics.registry
+    assert reg.get_sample_value("driverlog_drivers", {"state": "silent"}) == 2
+    assert reg.get_sample_value("driverlog_votes_total", {"result": "pass"}) == 2
+    assert reg.get_sample_value("driverlog_verdict_changes_total") == 2
