@@ -6,6 +6,7 @@ comments to drivers. Nothing here does I/O or validation: it trusts its input.
 import bisect
 import dataclasses
 import datetime
+import functools
 from typing import Dict, Optional, Tuple
 
 import re2
@@ -20,8 +21,11 @@ def parse_start(text: str) -> datetime.date:
     return datetime.date(int(year), MONTHS.index(mon) + 1, int(day))
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_pattern(pattern: str):
-    """Compile a vendor pattern with RE2: linear-time, so untrusted is fine."""
+    """Compile a vendor pattern with RE2: linear-time, so untrusted is fine.
+
+    Cached: one CI account's patterns recur across drivers and reloads."""
     options = re2.Options()
     options.log_errors = False
     return re2.compile(pattern, options)

@@ -1,0 +1,115 @@
+"""Schema validation: a fast yes/no first, jsonschema's per-error report when no.
+
+jsonschema is imported only when needed: it is most of the gate's start-up time.
+"""
+import functools
+import json
+from importlib import resources
+from typing import List, Optional
+
+from . import fastschema
+from .problems import Problem, short_repr
+
+
+@functools.lru_cache(maxsize=1)
+def default_schema() -> dict:
+    """The project's own schema, shipped as package data."""
+    return json.loads(resources.files(__package__).joinpath("schema.json").read_text("utf-8"))
+
+
+_compiled = {}
+
+
+def _fast(schema: dict):
+    key = id(schema)
+    if key not in _compiled or _compiled[key][0] is not schema:
+        _compiled[key] = (schema, fastschema.compile_schema(schema))
+    return _compiled[key][1]
+
+
+def schema_errors(schema: dict) -> List[str]:
+    """Why a user-supplied schema is not a usable JSON Schema (empty if it is)."""
+    import jsonschema
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"]
+    return []
+
+
+def check(data, schema: Optional[dict] = None) -> List[Problem]:
+    schema = default_schema() if schema is None else schema
+    fast = _fast(schema)
+    if fast is not None and fast(data):
+        return []
+    return list(_jsonschema_problems(data, schema))
+
+
+def _validator_class(schema):
+    import jsonschema
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return _safe_class(base)
+
+
+@functools.lru_cache(maxsize=None)
+def _safe_class(base):
+    """jsonschema puts repr(instance) in some messages: on a deep or huge value that
+    recurses or floods. These replacements describe the value briefly instead."""
+    from jsonschema import ValidationError, validators
+
+    def type_(validator, types, instance, schema):
+        types = types if isinstance(types, list) else [types]
+        if not any(validator.is_type(instance, t) for t in types):
+            yield ValidationError(f"{short_repr(instance)} is not of type "
+                                  + " or ".join(repr(t) for t in types))
+
+    def enum(validator, enums, instance, schema):
+        if not any(_same(instance, e) for e in enums):
+            yield ValidationError(f"{short_repr(instance)} is not one of "
+                                  f"{short_repr(enums, 200)}")
+
+    def const(validator, value, instance, schema):
+        if not _same(instance, value):
+            yield ValidationError(f"{short_repr(value)} was expected")
+
+    return validators.extend(base, {"type": type_, "enum": enum, "const": const})
+
+
+def _same(a, b):
+    return type(a) is type(b) and a == b or (
+        isinstance(a, (int, float)) and isinstance(b, (int, float))
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _jsonschema_problems(data, schema):
+    validator = _validator_class(schema)(schema)
+    try:
+        for error in validator.iter_errors(data):
+            yield from _explain(error)
+    except RecursionError:
+        yield Problem.at((), "schema", "document too deeply nested to validate")
+
+
+def _explain(error):
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind in ("anyOf", "oneOf") and error.context:
+        # The best single reason is the deepest one.
+        best = max(error.context, key=lambda e: len(e.absolute_path))
+        yield from _explain(best)
+        return
+    message = error.message
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        for key in error.instance:
+            if key not in allowed:
+                yield Problem.at(path + (key,), "schema",
+                                 f"unexpected property {key!r}; allowed: "
+                                 + ", ".join(sorted(allowed)))
+        return
+    if kind == "pattern":
+        message = f"{short_repr(error.instance)} does not match {error.validator_value!r}"
+    if kind == "required":
+        message = message.replace("is a required property", "is required here")
+    yield Problem.at(path, "schema", message)

@@ -1,0 +1,1 @@
+"""driverlog-gate: the voting check job for proposed catalog changes."""
