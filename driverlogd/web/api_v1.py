@@ -1,0 +1,139 @@
+"""/api/v1: drivers, one driver, facets, export and CSV."""
+import csv
+import datetime
+import io
+
+from driverlogd.web import query
+from driverlogd.web.http import JSON, Response, error_response, json_response
+from driverlogd.web.query import BadRequest, Filters
+from driverlogd.web.snapshot import dumps, log_url
+
+LIST_PARAMS = frozenset(query.FILTERS + ("sort", "order"))
+FACET_PARAMS = frozenset(query.FILTERS)
+MAX_VOTES = 500
+
+
+def iso(ts):
+    if ts is None:
+        return None
+    return datetime.datetime.fromtimestamp(float(ts), datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def selected(snap, params):
+    """Records matching the filters, in the requested order."""
+    filters = Filters(snap.catalog, params)
+    return query.sort_records(filters.apply(snap.records), params)
+
+
+def drivers_body(snap, req):
+    params = query.parse(req.query, LIST_PARAMS)
+    recs = selected(snap, params)
+    return b"".join((b'{"drivers":[', b",".join(r.frag for r in recs),
+                     b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)))
+
+
+def driver(snap, req, rm, segments):
+    """segments: [project_id parts..., vendor, name]; project ids hold '/', so
+    everything before the last two segments is the project id (either as
+    several segments or one %2F-encoded segment)."""
+    params = query.parse(req.query, frozenset(("limit",)))
+    try:
+        limit = int(params.get("limit", "50"))
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+    if not 1 <= limit <= MAX_VOTES:
+        raise BadRequest("limit must be between 1 and %d" % MAX_VOTES)
+    if len(segments) < 3 or not all(segments[-3:]):
+        return error_response(404, "expected /api/v1/drivers/{project_id}/{vendor}/{name}")
+    rec = snap.find("/".join(segments[:-2]), segments[-2], segments[-1])
+    if rec is None:
+        return error_response(404, "no such driver")
+    d = snap.catalog.by_key.get(rec.key)
+    doc = dict(rec.doc)
+    if d is not None and d.ci is not None:
+        doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
+                     "failure_pattern": d.ci.failure_pattern}
+    doc["votes"] = [vote_doc(v) for v in (rm.votes(rec.key, limit) or ())][:limit]
+    return json_response(doc)
+
+
+def vote_doc(v):
+    return {"result": bool(v.get("result")), "comment": v.get("comment") or "",
+            "timestamp": v.get("timestamp"), "review_url": v.get("review_url"),
+            "change": v.get("change"), "patchset": v.get("patchset"),
+            "branch": v.get("branch"), "release": v.get("release"),
+            "log_url": log_url(v.get("comment"))}
+
+
+def facet(snap, req, which):
+    params = query.parse(req.query, FACET_PARAMS)
+    filters = Filters(snap.catalog, params)
+    fn = {"projects": query.facet_projects, "vendors": query.facet_vendors,
+          "releases": query.facet_releases}[which]
+    return json_response({which: fn(snap, filters)})
+
+
+def export_body(snap, req):
+    query.parse(req.query, frozenset())
+    drivers = []
+    for rec in snap.records:
+        doc = dict(rec.doc)
+        d = snap.catalog.by_key.get(rec.key)
+        if d is not None and d.ci is not None:
+            doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
+                         "failure_pattern": d.ci.failure_pattern}
+        drivers.append(doc)
+    cat = snap.catalog
+    return dumps({
+        "generation": snap.generation,
+        "projects": [{"id": p.id, "name": p.name} for p in cat.projects],
+        "releases": [{"id": r.id, "start": r.start.isoformat(), "wiki": r.wiki,
+                      "active": r.active} for r in cat.releases],
+        "drivers": drivers,
+    })
+
+
+CSV_COLUMNS = ("project_id", "project_name", "vendor", "name", "description", "state",
+               "ci_id", "last_vote", "pass_rate", "votes", "releases", "maintainers", "wiki")
+
+
+def _cell(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: defuse them."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def csv_body(snap, req):
+    params = query.parse(req.query, LIST_PARAMS)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for rec in selected(snap, params):
+        d = rec.doc
+        h = d["health"]
+        w.writerow([_cell(x) for x in (
+            d["project_id"], d["project_name"], d["vendor"], d["name"], d["description"],
+            d["state"], d["ci"]["id"] if d["ci"] else "", iso(h["last_vote"]) or "",
+            "" if h["pass_rate"] is None else "%.3f" % h["pass_rate"], h["votes"],
+            " ".join("%s:%s" % (r["id"], r["state"]) for r in d["releases"]),
+            "; ".join(m["name"] + (" <%s>" % m["email"] if m.get("email") else "")
+                      for m in d["maintainers"]),
+            d["wiki"])])
+    return out.getvalue().encode("utf-8")
+
+
+INDEX = dumps({"links": {
+    "drivers": "/api/v1/drivers", "driver": "/api/v1/drivers/{project_id}/{vendor}/{name}",
+    "projects": "/api/v1/projects", "releases": "/api/v1/releases",
+    "vendors": "/api/v1/vendors", "export": "/api/v1/export", "csv": "/api/v1/drivers.csv",
+    "feed": "/api/v1/feed.atom", "events": "/api/v1/events",
+    "badge": "/badge/{project_id}/{vendor}/{name}.svg", "openapi": "/api/v1/openapi.json",
+    "compat": "/api/1.0/drivers"}})
+
+
+def index(req):
+    query.parse(req.query, frozenset())
+    return Response(200, INDEX, JSON)

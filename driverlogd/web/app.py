@@ -1,0 +1,231 @@
+"""The read-only WSGI application: limits, routing, caching, errors."""
+import hashlib
+import logging
+import pathlib
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from driverlogd.web import api_v1, compat, events, feeds, openapi
+from driverlogd.web.http import (
+    JSON,
+    STATUS_TEXT,
+    BodyCache,
+    Request,
+    Response,
+    error_response,
+    gzip_body,
+    json_response,
+)
+from driverlogd.web.query import BadRequest
+from driverlogd.web.snapshot import Snapshots
+
+LOG = logging.getLogger(__name__)
+STATIC_DIR = pathlib.Path(__file__).parent / "static"
+STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+                ".png": "image/png", ".ico": "image/x-icon", ".txt": "text/plain; charset=utf-8"}
+# Every asset is ours and served from here; nothing inline, nothing remote.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+ALLOW = "GET, HEAD"
+GZIP_MIN = 1024
+
+
+class App:
+    def __init__(self, readmodel, metrics, max_request_bytes=64 * 1024, max_url_bytes=4096,
+                 max_event_streams=256, event_stream_seconds=300.0, snapshot_max_age=60.0,
+                 cache_bytes=16 << 20):
+        self.rm = readmodel
+        self.metrics = metrics
+        self.max_request_bytes = max_request_bytes
+        self.max_url_bytes = max_url_bytes
+        self.max_event_streams = max_event_streams
+        self.event_stream_seconds = event_stream_seconds
+        self.snapshots = Snapshots(readmodel, max_age=snapshot_max_age)
+        self.cache = BodyCache(cache_bytes)
+        self.watch = events.GenerationWatch(readmodel)
+        self.open_streams = 0
+        self.static = {}
+        for p in sorted(STATIC_DIR.iterdir()) if STATIC_DIR.is_dir() else ():
+            if p.is_file() and p.suffix in STATIC_TYPES:
+                body = p.read_bytes()
+                self.static[p.name] = (body, STATIC_TYPES[p.suffix],
+                                       '"%s"' % hashlib.sha1(body).hexdigest()[:16])
+        self.openapi = openapi.document_bytes()
+
+    # -- WSGI entry ------------------------------------------------------
+    def __call__(self, environ, start_response):
+        try:
+            resp = self._refuse(environ) or self._dispatch(Request(environ))
+        except BadRequest as e:
+            self._count(e.reason)
+            resp = error_response(400, e.message)
+        except Exception:  # a bug of ours: log it, answer 500, keep serving
+            LOG.exception("error serving %s", environ.get("PATH_INFO"))
+            resp = error_response(500, "internal error")
+        return self._send(environ, start_response, resp)
+
+    def _count(self, reason):
+        try:
+            self.metrics.http_bad_requests.labels(reason).inc()
+        except Exception:   # an unknown reason must not turn a 4xx into a 500
+            LOG.debug("no http_bad_requests label %r", reason)
+
+    def _refuse(self, environ):
+        """Limits checked before any routing: URL, method, headers, body."""
+        raw = environ.get("RAW_URI") or (environ.get("PATH_INFO", "") + "?" +
+                                         environ.get("QUERY_STRING", ""))
+        if len(raw) > self.max_url_bytes:
+            self._count("too_large")
+            return error_response(414, "URL longer than %d bytes" % self.max_url_bytes)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if method not in ("GET", "HEAD"):
+            self._count("method")
+            return error_response(405, "read-only: GET and HEAD only", [("Allow", ALLOW)])
+        head_bytes = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = self.max_request_bytes + 1
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            length = len(environ["wsgi.input"].read(self.max_request_bytes + 1))
+        if head_bytes + length > self.max_request_bytes:
+            self._count("too_large")
+            return error_response(413, "request larger than %d bytes" % self.max_request_bytes,
+                                  [("Connection", "close")])
+        return None
+
+    def _send(self, environ, start_response, resp):
+        headers = list(resp.headers)
+        headers.append(("X-Content-Type-Options", "nosniff"))
+        if resp.stream is not None:
+            start_response("%d %s" % (resp.status, STATUS_TEXT.get(resp.status, "")), headers)
+            return resp.stream
+        body = resp.body
+        if environ.get("REQUEST_METHOD", "GET").upper() == "HEAD":
+            headers.append(("Content-Length", str(len(body))))
+            body = b""
+        else:
+            headers.append(("Content-Length", str(len(body))))
+        start_response("%d %s" % (resp.status, STATUS_TEXT.get(resp.status, "")), headers)
+        return [body]
+
+    # -- routing ---------------------------------------------------------
+    def _dispatch(self, req):
+        seg = req.segments
+        if req.path == "/" or req.path == "/index.html":
+            return self._static(req, "index.html")
+        if len(seg) == 2 and seg[0] == "static":
+            return self._static(req, seg[1])
+        if req.path == "/healthz":
+            ready, why = self.rm.health()
+            return json_response({"status": "ok" if ready else "unavailable", "reason": why},
+                                 200 if ready else 503, [("Cache-Control", "no-store")])
+        if req.path == "/metrics":
+            return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST,
+                            [("Cache-Control", "no-store")])
+        if seg[:2] == ["api", "v1"]:
+            return self._v1(req, seg[2:])
+        if seg[:2] == ["api", "1.0"]:
+            snap = self.snapshots.current()
+            return self._cached(req, snap, lambda: compat.handle(snap, req, seg[2:]))
+        if seg[:1] == ["badge"]:
+            snap = self.snapshots.current()
+            resp = feeds.badge(snap, req, seg[1:])
+            return self._conditional(req, snap, resp) if resp else self._not_found(req)
+        return self._not_found(req)
+
+    def _v1(self, req, rest):
+        if rest in ([], [""]):
+            return api_v1.index(req)
+        if rest == ["openapi.json"]:
+            api_v1.query.parse(req.query, frozenset())
+            return self._with_etag(req, Response(200, self.openapi, JSON),
+                                   '"%s"' % hashlib.sha1(self.openapi).hexdigest()[:16])
+        if rest == ["events"]:
+            return self._events(req)
+        snap = self.snapshots.current()
+        if rest == ["drivers"]:
+            return self._cached(req, snap, lambda: Response(200, api_v1.drivers_body(snap, req)))
+        if rest == ["drivers.csv"]:
+            return self._cached(req, snap, lambda: Response(
+                200, api_v1.csv_body(snap, req), "text/csv; charset=utf-8",
+                [("Content-Disposition", 'attachment; filename="drivers.csv"')]))
+        if rest and rest[0] == "drivers":
+            return api_v1.driver(snap, req, self.rm, rest[1:])
+        if rest in (["projects"], ["vendors"], ["releases"]):
+            return self._cached(req, snap, lambda: api_v1.facet(snap, req, rest[0]))
+        if rest == ["export"]:
+            return self._cached(req, snap, lambda: Response(200, api_v1.export_body(snap, req)))
+        if rest == ["feed.atom"]:
+            return self._cached(req, snap, lambda: feeds.atom(snap, req, self.rm))
+        return self._not_found(req)
+
+    def _not_found(self, req):
+        self._count("not_found")
+        return error_response(404, "no such resource: %s" % req.raw_path[:200])
+
+    # -- caching ---------------------------------------------------------
+    def _cached(self, req, snap, build):
+        """Bodies are fixed by (snapshot, path, query): reuse them."""
+        etag = 'W/"%s"' % snap.token
+        if etag in req.header("If-None-Match"):
+            return Response(304, b"", JSON, [("ETag", etag)])
+        key = (snap.token, req.raw_path, req.query)
+        hit = self.cache.get(key)
+        if hit is not None:
+            resp = Response(200, hit[0], hit[1], hit[2])
+        else:
+            resp = build()
+            if resp is None:
+                return self._not_found(req)
+            if resp.status != 200:
+                return resp
+            self.cache.put(key, (resp.body, resp.headers[0][1], resp.headers[1:]))
+        return self._with_etag(req, resp, etag, key)
+
+    def _conditional(self, req, snap, resp):
+        return self._with_etag(req, resp, 'W/"%s"' % snap.token) if resp.status == 200 else resp
+
+    def _with_etag(self, req, resp, etag, cache_key=None):
+        if etag in req.header("If-None-Match"):
+            return Response(304, b"", resp.headers[0][1], [("ETag", etag)])
+        resp.header("ETag", etag).header("Vary", "Accept-Encoding")
+        if not any(k == "Cache-Control" for k, _ in resp.headers):
+            resp.header("Cache-Control", "no-cache")
+        if req.accepts_gzip() and len(resp.body) >= GZIP_MIN:
+            key = (cache_key or (etag, req.raw_path, req.query)) + ("gzip",)
+            resp.body = gzip_body(self.cache, key, resp.body)
+            resp.header("Content-Encoding", "gzip")
+        return resp
+
+    def _static(self, req, name):
+        entry = self.static.get(name)
+        if entry is None:
+            return self._not_found(req)
+        body, ctype, etag = entry
+        resp = Response(200, body, ctype, [("Cache-Control", "no-cache")])
+        if name.endswith(".html"):
+            resp.header("Content-Security-Policy", CSP).header("Referrer-Policy", "no-referrer")
+        return self._with_etag(req, resp, etag)
+
+    def _events(self, req):
+        api_v1.query.parse(req.query, frozenset())
+        if self.open_streams >= self.max_event_streams:
+            return error_response(503, "too many event streams; poll /api/v1/drivers instead",
+                                  [("Retry-After", "30")])
+        self.open_streams += 1
+
+        def closed():
+            self.open_streams -= 1
+
+        body = events.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
+        return Response(200, content_type="text/event-stream; charset=utf-8",
+                        headers=[("Cache-Control", "no-store"), ("X-Accel-Buffering", "no")],
+                        stream=body)
+
+
+def make_app(readmodel, metrics, *, max_request_bytes=64 * 1024, **options):
+    """The WSGI application. `options`: max_url_bytes, max_event_streams,
+    event_stream_seconds, snapshot_max_age, cache_bytes (see App)."""
+    return App(readmodel, metrics, max_request_bytes=max_request_bytes, **options)

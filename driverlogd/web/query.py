@@ -1,0 +1,133 @@
+"""Query strings → validated filters; filtering, sorting and facets. Pure."""
+import urllib.parse
+
+from driverlogd.web.readmodel import STATES
+
+MAX_PARAMS = 32
+MAX_VALUE = 500
+FILTERS = ("project_id", "vendor", "release", "q", "ci")
+SORT_KEYS = ("project_id", "vendor", "name", "description", "state", "last_vote",
+             "pass_rate", "votes", "maintainers")
+DEFAULT_SORT = ("project_id", "vendor", "name")
+
+
+class BadRequest(Exception):
+    """A request we refuse with 400 and this message."""
+
+    def __init__(self, message, reason="bad_query"):
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+def parse(query_string, allowed, strict=True):
+    """{name: value} from a query string; each name at most once.
+
+    strict: unknown names are an error (the v1 API); otherwise ignored (the
+    original API's consumers add cache-busting parameters)."""
+    try:
+        pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True,
+                                       errors="strict", max_num_fields=MAX_PARAMS)
+    except ValueError as e:   # too many fields, or not UTF-8
+        raise BadRequest("unreadable query string: %s" % e) from None
+    params = {}
+    for name, value in pairs:
+        if name not in allowed:
+            if strict:
+                raise BadRequest("unknown parameter %r; allowed: %s"
+                                 % (name, ", ".join(sorted(allowed))))
+            continue
+        if name in params:
+            raise BadRequest("parameter %r given more than once" % name)
+        if len(value) > MAX_VALUE:
+            raise BadRequest("parameter %r is longer than %d characters" % (name, MAX_VALUE))
+        params[name] = value
+    return params
+
+
+class Filters:
+    """project_id and vendor match whole values, case-insensitively; release and
+    ci take comma-separated lists (any of); q needs every word somewhere in
+    project, vendor, name, description or maintainers."""
+
+    def __init__(self, catalog, params):
+        self.project_id = params.get("project_id", "").strip().lower() or None
+        self.vendor = params.get("vendor", "").strip().lower() or None
+        self.releases = None
+        if params.get("release", "").strip():
+            ids = set()
+            for rid in params["release"].split(","):
+                rid = rid.strip()
+                if not rid:
+                    continue
+                rel = catalog.release(rid)
+                if rel is None:
+                    raise BadRequest("unknown release %r; known: %s"
+                                     % (rid, ", ".join(r.id for r in catalog.releases)))
+                ids.add(rel.id.lower())
+            self.releases = frozenset(ids) or None
+        self.states = None
+        if params.get("ci", "").strip():
+            states = {s.strip().lower() for s in params["ci"].split(",") if s.strip()}
+            bad = states.difference(STATES)
+            if bad:
+                raise BadRequest("unknown ci state %r; known: %s"
+                                 % (sorted(bad)[0], ", ".join(STATES)))
+            self.states = frozenset(states)
+        self.words = params.get("q", "").lower().split()
+
+    def match(self, rec, skip=None):
+        if self.project_id and skip != "project_id" and rec.project_l != self.project_id:
+            return False
+        if self.vendor and skip != "vendor" and rec.vendor_l != self.vendor:
+            return False
+        if self.releases and skip != "release" and self.releases.isdisjoint(rec.release_ids):
+            return False
+        if self.states and skip != "ci" and rec.state not in self.states:
+            return False
+        text = rec.text
+        return all(w in text for w in self.words)
+
+    def apply(self, records, skip=None):
+        return [r for r in records if self.match(r, skip)]
+
+
+def sort_records(records, params):
+    key = params.get("sort", "") or "project_id"
+    order = params.get("order", "") or "asc"
+    if key not in SORT_KEYS:
+        raise BadRequest("unknown sort key %r; known: %s" % (key, ", ".join(SORT_KEYS)))
+    if order not in ("asc", "desc"):
+        raise BadRequest("order must be asc or desc, not %r" % order)
+    rest = [k for k in DEFAULT_SORT if k != key]
+    # Stable sorts: tie-breakers first, then the chosen key.
+    out = sorted(records, key=lambda r: tuple(r.sort[k] for k in rest))
+    out.sort(key=lambda r: r.sort[key], reverse=(order == "desc"))
+    return out
+
+
+def facet_projects(snap, filters):
+    counts = {}
+    for r in filters.apply(snap.records, skip="project_id"):
+        pid = r.doc["project_id"]
+        counts[pid] = counts.get(pid, 0) + 1
+    return [{"id": pid, "name": snap.project_names.get(pid, pid), "count": n}
+            for pid, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
+
+
+def facet_vendors(snap, filters):
+    counts = {}
+    for r in filters.apply(snap.records, skip="vendor"):
+        v = r.doc["vendor"]
+        counts[v] = counts.get(v, 0) + 1
+    return [{"id": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
+
+
+def facet_releases(snap, filters):
+    counts = {}
+    for r in filters.apply(snap.records, skip="release"):
+        for rid in r.release_ids:
+            counts[rid] = counts.get(rid, 0) + 1
+    return [{"id": rel.id, "start": rel.start.isoformat(), "active": rel.active,
+             "wiki": rel.wiki, "count": counts[rel.id.lower()]}
+            for rel in snap.catalog.releases if rel.id.lower() in counts]

@@ -1,0 +1,208 @@
+"""An immutable, pre-serialised view of every driver, rebuilt by generation.
+
+Each driver is turned once into its API document and that document's JSON
+bytes; a request then only filters, sorts and joins bytes. A generation bump
+refreshes only the drivers the read model names (`changed_keys`), so a new
+verdict is visible at once without re-serialising 10,000 drivers.
+"""
+import json
+import os
+import re
+import time
+
+import gevent
+import gevent.lock
+
+from driverlogd.web.readmodel import STATES
+
+STATE_ORDER = {s: i for i, s in enumerate(STATES)}
+# Vendor logs are linked only from http(s) addresses found in the matched line.
+URL_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_PROCESS_NONCE = os.urandom(3).hex()   # ETags must not survive a restart
+YIELD_EVERY = 256                      # full rebuilds let other greenlets run
+
+
+def log_url(comment):
+    m = URL_RE.search(comment or "")
+    return m.group(0).rstrip(".,;:)]}") if m else None
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def normalise_health(h) -> dict:
+    h = h or {}
+    window = h.get("last_n") if isinstance(h.get("last_n"), dict) else h
+    return {"last_vote": h.get("last_vote"), "last_result": h.get("last_result"),
+            "votes": int(window.get("votes") or 0), "pass_rate": window.get("pass_rate"),
+            "flip_rate": window.get("flip_rate")}
+
+
+def maintainer_doc(m, show_emails):
+    doc = {"name": m.name, "irc": m.irc, "launchpad_id": m.launchpad_id}
+    if show_emails and m.email:
+        doc["email"] = m.email
+    return doc
+
+
+def verdict_doc(v):
+    state = v.get("state") or ("passing" if v.get("result") else "failing")
+    return {"result": bool(v.get("result")), "state": state,
+            "comment": v.get("comment") or "", "timestamp": v.get("timestamp"),
+            "review_url": v.get("review_url"), "change": v.get("change"),
+            "patchset": v.get("patchset"), "log_url": log_url(v.get("comment"))}
+
+
+class Record:
+    """One driver: its API document, that document as JSON, and match keys."""
+    __slots__ = ("key", "doc", "frag", "project_l", "vendor_l", "text", "state",
+                 "release_ids", "sort")
+
+    def __init__(self, catalog, driver, status, show_emails, project_names):
+        status = status or {}
+        has_ci = driver.ci is not None
+        verdicts = {}
+        for rid, v in (status.get("releases") or {}).items():
+            rel = catalog.release(str(rid))
+            verdicts[rel.id if rel else str(rid)] = v
+        claimed = []
+        for rid in driver.releases:
+            rel = catalog.release(rid)
+            claimed.append(rel.id if rel else rid)
+        releases = []
+        for rid in _ordered(catalog, set(claimed) | set(verdicts)):
+            v = verdicts.get(rid)
+            cell = verdict_doc(v) if v else None
+            releases.append({"id": rid, "claimed": rid in claimed,
+                             "state": cell["state"] if cell else ("unseen" if has_ci else "none"),
+                             "ci": cell})
+        state = status.get("state") or ("unseen" if has_ci else "none")
+        health = normalise_health(status.get("health"))
+        maintainers = [maintainer_doc(m, show_emails) for m in driver.maintainers]
+        self.key = driver.key
+        self.doc = {
+            "project_id": driver.project_id,
+            "project_name": project_names.get(driver.project_id, driver.project_id),
+            "vendor": driver.vendor, "name": driver.name,
+            "description": driver.description, "wiki": driver.wiki, "repo": driver.repo,
+            "maintainers": maintainers,
+            "ci": {"id": driver.ci.id} if has_ci else None,
+            "state": state, "health": health, "releases": releases,
+        }
+        self.frag = dumps(self.doc)
+        self.project_l = driver.project_id.lower()
+        self.vendor_l = driver.vendor.lower()
+        self.state = state
+        self.release_ids = frozenset(r["id"].lower() for r in releases)
+        words = [driver.project_id, driver.vendor, driver.name, driver.description]
+        for m in maintainers:
+            words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email")) if x)
+        self.text = "\n".join(words).lower()
+        first = maintainers[0]["name"].lower() if maintainers else "\uffff"
+        lv = health["last_vote"]
+        pr = health["pass_rate"]
+        self.sort = {
+            "project_id": self.project_l, "vendor": self.vendor_l, "name": driver.name.lower(),
+            "description": driver.description.lower(), "state": STATE_ORDER.get(state, 9),
+            "last_vote": lv if lv is not None else float("-inf"),
+            "pass_rate": pr if pr is not None else -1.0, "votes": health["votes"],
+            "maintainers": first,
+        }
+
+
+def _ordered(catalog, ids):
+    """Catalog releases by start date, then ids the catalog does not know."""
+    known = [r.id for r in catalog.releases if r.id in ids]
+    return known + sorted(ids.difference(known))
+
+
+class Snapshot:
+    def __init__(self, catalog, generation, show_emails, records, by_key, epoch, built_at):
+        self.catalog = catalog
+        self.generation = generation
+        self.show_emails = show_emails
+        self.records = records
+        self.by_key = by_key
+        self.built_at = built_at
+        self.token = "%s-%d-%d" % (_PROCESS_NONCE, epoch, generation)
+        self.project_names = {p.id: p.name for p in catalog.projects}
+
+    def find(self, project_id, vendor, name):
+        i = self.by_key.get((project_id, vendor, name))
+        if i is None:   # the original matched keys case-insensitively
+            i = self.by_key.get(("~", project_id.lower(), vendor.lower(), name.lower()))
+        return self.records[i] if i is not None else None
+
+
+class Snapshots:
+    """Hands out the current Snapshot, rebuilding it when the model moved on.
+
+    `max_age` bounds how long a snapshot is trusted without a generation bump
+    (time alone turns a CI silent)."""
+
+    def __init__(self, readmodel, max_age=60.0, clock=time.monotonic):
+        self.rm = readmodel
+        self.max_age = max_age
+        self.clock = clock
+        self._snap = None
+        self._epoch = 0
+        self._lock = gevent.lock.Semaphore()
+        self.full_builds = 0
+        self.partial_builds = 0
+
+    def current(self) -> Snapshot:
+        snap = self._snap
+        if snap is not None and self._fresh(snap):
+            return snap
+        if snap is not None and self._lock.locked():
+            return snap   # someone is rebuilding; the previous view is fine meanwhile
+        with self._lock:
+            snap = self._snap
+            if snap is None or not self._fresh(snap):
+                snap = self._snap = self._rebuild(snap)
+            return snap
+
+    def _fresh(self, snap):
+        rm = self.rm
+        return (snap.generation == rm.generation and snap.catalog is rm.catalog
+                and snap.show_emails == bool(rm.show_emails)
+                and self.clock() - snap.built_at < self.max_age)
+
+    def _rebuild(self, old):
+        rm = self.rm
+        generation, catalog, emails = rm.generation, rm.catalog, bool(rm.show_emails)
+        if (old is not None and old.catalog is catalog and old.show_emails == emails
+                and self.clock() - old.built_at < self.max_age):
+            keys = getattr(rm, "changed_keys", None)
+            keys = keys(old.generation) if keys else None
+            if keys is not None and len(keys) <= max(64, len(old.records) // 4):
+                return self._partial(old, generation, keys)
+        return self._full(catalog, generation, emails)
+
+    def _partial(self, old, generation, keys):
+        records = list(old.records)
+        names = old.project_names
+        for key in keys:
+            i = old.by_key.get(tuple(key))
+            if i is not None:
+                d = old.catalog.by_key[records[i].key]
+                records[i] = Record(old.catalog, d, self.rm.driver_status(d.key),
+                                    old.show_emails, names)
+        self.partial_builds += 1
+        self._epoch += 1
+        return Snapshot(old.catalog, generation, old.show_emails, records, old.by_key,
+                        self._epoch, old.built_at)
+
+    def _full(self, catalog, generation, emails):
+        names = {p.id: p.name for p in catalog.projects}
+        records, by_key = [], {}
+        for i, d in enumerate(catalog.drivers):
+            if i and i % YIELD_EVERY == 0:
+                gevent.sleep(0)
+            records.append(Record(catalog, d, self.rm.driver_status(d.key), emails, names))
+            by_key[d.key] = i
+            by_key.setdefault(("~",) + tuple(x.lower() for x in d.key), i)
+        self.full_builds += 1
+        self._epoch += 1
+        return Snapshot(catalog, generation, emails, records, by_key, self._epoch, self.clock())
