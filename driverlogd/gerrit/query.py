@@ -1,0 +1,162 @@
+"""`gerrit query` over SSH, paged, and turned into the stream's own events.
+
+Contract (the verdict engine's bootstrap and the stream's catch-up use it):
+
+    q = GerritQuery(config, metrics)            # opens its own connection per call
+    q.changes(query, *, comments=True, patch_sets=True, limit_per_page=None) -> Iterator[dict]
+    q.catch_up(since, extra="") -> Iterator[Event]   # created_on >= since, oldest first
+    events_from_change(change: dict) -> list[Event]
+
+`query` is a Gerrit query string built from `quoting.term(...)` pieces; it is
+checked again and single-quoted before it goes on the command line. Paging uses
+`--start` until the `stats` line says `moreChanges: false`. Each page is read
+whole before its changes are handed out, so a slow consumer never trips the
+command's deadline. Lines that are not JSON are counted in `bad_events` and
+skipped; an `{"type": "error"}` line raises `CommandError`.
+"""
+import logging
+import re
+from typing import Iterator, List, Optional
+
+from . import quoting
+from .config import GerritConfig
+from .events import Event, MalformedEvent, parse_event
+from .lines import BadLine, decode
+from .ssh import CommandError, Connection, connect
+
+log = logging.getLogger(__name__)
+
+# Review comments start so; other change messages (uploads, merges) are no comment-added.
+_PATCH_SET = re.compile(r"Patch Set (\d+):")
+# Gerrit writes one of these change messages when a change is submitted.
+_MERGED_MESSAGE = re.compile(r"Change has been successfully (merged|cherry-picked|rebased|pushed)")
+
+
+class GerritQuery:
+    def __init__(self, config: GerritConfig, metrics=None, connection: Optional[Connection] = None):
+        self.config = config
+        self.metrics = metrics
+        self._connection = connection     # borrowed from the stream client, never closed here
+
+    def _bad(self, reason: str, detail: str) -> None:
+        log.warning("gerrit query: skipped a line (%s): %s", reason, detail[:200])
+        if self.metrics is not None:
+            self.metrics.bad_events.labels(reason).inc()
+
+    def changes(self, query: str, *, comments: bool = True, patch_sets: bool = True,
+                limit_per_page: Optional[int] = None) -> Iterator[dict]:
+        quoting.arg(query)     # refuse early, before any connection is made
+        page = int(limit_per_page or self.config.catchup_page)
+        conn = self._connection or connect(self.config)
+        try:
+            start = 0
+            while True:
+                words = ["gerrit", "query", "--format=JSON"]
+                if comments:
+                    words.append("--comments")
+                if patch_sets:
+                    words.append("--patch-sets")
+                words += ["--start", str(start), query, quoting.term("limit", page)]
+                rows, more = self._page(conn, quoting.command(words))
+                yield from rows
+                start += len(rows)
+                if not more:
+                    return
+                if not rows:
+                    log.warning("gerrit query: moreChanges without rows at --start %d; stopping", start)
+                    return
+        finally:
+            if self._connection is None:
+                conn.close()
+
+    def _page(self, conn: Connection, command: str):
+        rows: List[dict] = []
+        more = False
+        for line in list(conn.lines(command, self.config.command_timeout)):
+            obj = line if isinstance(line, BadLine) else decode(line)
+            if obj is None:
+                continue
+            if isinstance(obj, BadLine):
+                self._bad(obj.reason, obj.detail)
+            elif not isinstance(obj, dict):
+                self._bad("malformed", f"query row is not an object: {obj!r}")
+            elif obj.get("type") == "stats":
+                more = bool(obj.get("moreChanges"))
+            elif obj.get("type") == "error":
+                raise CommandError(f"gerrit query failed: {obj.get('message')}")
+            else:
+                rows.append(obj)
+        return rows, more
+
+    def catch_up(self, since: int, extra: str = "") -> Iterator[Event]:
+        """Events Gerrit can still tell about from `since` on, oldest first."""
+        query = quoting.time_term("since", since) + (f" {extra}" if extra else "")
+        found = []
+        for change in self.changes(query, comments=True, patch_sets=True):
+            try:
+                found.extend(e for e in events_from_change(change) if e.created_on >= since)
+            except MalformedEvent as e:
+                self._bad("malformed", f"change {change.get('number')}: {e}")
+        found.sort(key=lambda e: e.created_on)     # stable: a change's own order is kept
+        if self.metrics is not None:
+            self.metrics.catchup_runs.inc()
+            self.metrics.catchup_events.inc(len(found))
+        return iter(found)
+
+
+def _merged_on(change: dict) -> int:
+    for message in reversed(change.get("comments") or []):
+        if isinstance(message, dict) and _MERGED_MESSAGE.match(str(message.get("message") or "")):
+            return int(message.get("timestamp") or 0)
+    return int(change.get("lastUpdated") or 0)
+
+
+def _patch_sets(change: dict) -> List[dict]:
+    sets = [p for p in change.get("patchSets") or [] if isinstance(p, dict)]
+    if not sets and isinstance(change.get("currentPatchSet"), dict):
+        sets = [change["currentPatchSet"]]
+    return sets
+
+
+def events_from_change(change: dict) -> List[Event]:
+    """A query result as the events the stream would have given (comments, then the merge).
+
+    Only review comments (messages starting `Patch Set N:`, as every
+    comment-added event's comment does) become CommentAdded; Gerrit's own
+    messages (uploads, merges) do not. A comment's `change.status` is the
+    status at the time of the comment: MERGED
+    only for comments left at or after the merge, so the rules see what the
+    stream would have shown. Raises MalformedEvent for a change missing fields.
+    """
+    if not isinstance(change, dict):
+        raise MalformedEvent("query row is not an object")
+    status = str(change.get("status") or "NEW")
+    merged_on = _merged_on(change) if status == "MERGED" else None
+    sets = _patch_sets(change)
+    base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id")}
+    events: List[Event] = []
+    for message in change.get("comments") or []:
+        if not isinstance(message, dict):
+            continue
+        text = str(message.get("message") or "")
+        prefix = _PATCH_SET.match(text)
+        if not prefix:
+            continue
+        when = int(message.get("timestamp") or 0)
+        then = status
+        if merged_on is not None:
+            then = "MERGED" if when >= merged_on else "NEW"
+        reviewer = message.get("reviewer") if isinstance(message.get("reviewer"), dict) else {}
+        events.append(parse_event({
+            "type": "comment-added", "change": dict(base, status=then),
+            "patchSet": {"number": int(prefix.group(1))},
+            "author": reviewer, "comment": text, "eventCreatedOn": when}))
+    if merged_on is not None:
+        current = change.get("currentPatchSet") or {}
+        number = current.get("number") if isinstance(current, dict) and current else None
+        if number is None:
+            number = max((int(p.get("number") or 0) for p in sets), default=None)
+        events.append(parse_event({
+            "type": "change-merged", "change": dict(base, status="MERGED"),
+            "patchSet": {"number": number}, "eventCreatedOn": merged_on}))
+    return events

@@ -1,0 +1,216 @@
+"""The Gerrit event stream, kept alive, with nothing silently lost.
+
+Contract (the service runs it; the verdict engine is the sink):
+
+    class EventSink(Protocol):
+        def handle(self, event) -> None: ...      # returns once durably recorded
+        def position(self) -> Optional[int]: ...  # last durable eventCreatedOn; None if empty
+
+    client = StreamClient(config, sink, metrics, on_state=None)
+    client.run()      # loops until stop(): in a greenlet (daemon) or a thread (tests)
+    client.stop()
+    client.state, client.state_reason    # for /healthz
+
+States: "connecting", "catching-up", "streaming", "backoff" (state_reason says
+why, e.g. a host-key refusal naming host, key type and fingerprint), "stopped".
+`on_state(state, reason)` is called on every change.
+
+One session: connect (host key checked before login) -> open
+`gerrit stream-events -s ...` FIRST, so whatever happens during the catch-up
+waits in the channel -> catch up with `gerrit query` from
+`sink.position() - catchup_overlap` (skipped when the position is None: the
+verdict engine owns the bootstrap) -> read the stream. `handle` is called
+synchronously, in order, one event at a time; recording is idempotent, so the
+overlap and the catch-up/stream overlap are harmless. A `dropped-output` event
+is not passed on: it is counted and triggers another catch-up on the same
+connection. When the stream is quiet for `keepalive_interval`, `gerrit version`
+runs on a second channel and must answer within `probe_timeout`, so a half-open
+link is replaced within their sum. If the sink raises, the session ends and the
+event is fetched again by the next catch-up. Reconnects use exponential backoff
+with full jitter (see backoff.py).
+"""
+import logging
+import socket
+import threading
+import time
+from typing import Callable, Optional
+
+try:
+    from typing import Protocol
+except ImportError:     # Python < 3.8 has no Protocol; the contract stays the same
+    Protocol = object
+
+import paramiko
+
+from .backoff import Backoff
+from .config import GerritConfig
+from .events import DroppedOutput, MalformedEvent, parse_event
+from .lines import BadLine, LineSplitter, decode
+from .query import GerritQuery
+from .ssh import Connection, GerritError, NetworkError, connect
+
+log = logging.getLogger(__name__)
+
+
+class EventSink(Protocol):
+    def handle(self, event) -> None: ...
+
+    def position(self) -> Optional[int]: ...
+
+
+class _Stopping(Exception):
+    pass
+
+
+class StreamClient:
+    def __init__(self, config: GerritConfig, sink: EventSink, metrics,
+                 on_state: Optional[Callable[[str, str], None]] = None, catchup_extra: str = ""):
+        self.config = config
+        self.sink = sink
+        self.metrics = metrics
+        self.on_state = on_state
+        self.catchup_extra = catchup_extra
+        self.state = "stopped"
+        self.state_reason = "not started"
+        self._stop = threading.Event()
+        self._conn: Optional[Connection] = None
+        self._lock = threading.Lock()
+        self._backoff = Backoff(config.backoff_initial, config.backoff_max)
+        words = ["gerrit", "stream-events"]
+        for kind in config.subscribe:
+            words += ["-s", kind]
+        self.command = " ".join(words)     # config validated: letters and dashes only
+
+    # -- state ---------------------------------------------------------------
+    def _set_state(self, state: str, reason: str) -> None:
+        self.state, self.state_reason = state, reason
+        if self.on_state is not None:
+            try:
+                self.on_state(state, reason)
+            except Exception:
+                log.exception("on_state callback failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            conn.close("stopping")
+
+    # -- the loop ------------------------------------------------------------
+    def run(self) -> None:
+        cfg = self.config
+        while not self._stop.is_set():
+            self._set_state("connecting", f"connecting to {cfg.address} as {cfg.username}")
+            up_since = None
+            try:
+                conn = connect(cfg)
+            except GerritError as e:
+                self.metrics.stream_connect_failures.labels(e.reason).inc()
+                log.error("gerrit %s: %s", cfg.address, e)
+                reason = str(e)
+            else:
+                with self._lock:
+                    self._conn = conn
+                try:
+                    if self._stop.is_set():
+                        break
+                    up_since = time.monotonic()
+                    self._session(conn)
+                    reason = "the server ended the stream"
+                except _Stopping:
+                    break
+                except GerritError as e:
+                    reason = str(e)
+                except (paramiko.SSHException, OSError, EOFError) as e:
+                    reason = conn.closed_because or f"connection to {cfg.address} lost: {e}"
+                except Exception as e:     # the sink failed: reconnect; catch-up re-delivers
+                    log.exception("processing a Gerrit event failed")
+                    reason = f"processing an event failed: {e}"
+                finally:
+                    with self._lock:
+                        self._conn = None
+                    conn.close()
+                    if self.state in ("streaming", "catching-up"):
+                        self.metrics.stream_disconnects.inc()
+                    self.metrics.stream_up.set(0)
+                if self._stop.is_set():
+                    break
+                if conn.closed_because and conn.closed_because not in reason:
+                    reason = f"{reason} ({conn.closed_because})"
+                log.warning("gerrit %s: %s", cfg.address, reason)
+            if up_since is not None and time.monotonic() - up_since >= cfg.healthy_after:
+                self._backoff.reset()
+            delay = self._backoff.next()
+            self._set_state("backoff", f"{reason}; retrying in {delay:.1f} s")
+            self._stop.wait(delay)
+        self._set_state("stopped", "stopped")
+
+    def _session(self, conn: Connection) -> None:
+        cfg = self.config
+        chan = conn.open(self.command, cfg.command_timeout)
+        self._catch_up(conn, "connect")
+        self.metrics.stream_connects.inc()
+        self.metrics.stream_up.set(1)
+        self._set_state("streaming", f"streaming events from {cfg.address}")
+        splitter = LineSplitter(cfg.max_line_bytes)
+        chan.settimeout(cfg.keepalive_interval)
+        while True:
+            try:
+                data = chan.recv(65536)
+            except socket.timeout:
+                conn.probe()     # raises when the link is dead: the loop reconnects
+                continue
+            if self._stop.is_set():
+                raise _Stopping()
+            if not data:
+                status = chan.exit_status if chan.exit_status_ready() else "none"
+                raise NetworkError(f"stream-events from {cfg.address} ended (exit status {status})")
+            for line in splitter.feed(data):
+                self._line(conn, line)
+
+    def _bad(self, reason: str, detail: str) -> None:
+        log.warning("gerrit stream: skipped a line (%s): %s", reason, detail[:200])
+        self.metrics.bad_events.labels(reason).inc()
+
+    def _line(self, conn: Connection, line) -> None:
+        obj = line if isinstance(line, BadLine) else decode(line)
+        if obj is None:
+            return
+        if isinstance(obj, BadLine):
+            return self._bad(obj.reason, obj.detail)
+        try:
+            event = parse_event(obj)
+        except MalformedEvent as e:
+            return self._bad("malformed", str(e))
+        if event is None:
+            self.metrics.events.labels("other").inc()
+            return
+        self.metrics.events.labels(event.type).inc()
+        if isinstance(event, DroppedOutput):
+            log.warning("gerrit %s dropped events for this stream; catching up", self.config.address)
+            self._catch_up(conn, "dropped-output")
+            self._set_state("streaming", f"streaming events from {self.config.address}")
+            return
+        self._deliver(event)
+
+    def _deliver(self, event) -> None:
+        if self._stop.is_set():
+            raise _Stopping()
+        self.sink.handle(event)
+        self.metrics.event_lag.observe(max(0.0, time.time() - event.created_on))
+        self.metrics.last_event_timestamp.set(event.created_on)
+
+    def _catch_up(self, conn: Connection, why: str) -> None:
+        position = self.sink.position()
+        if position is None:
+            log.info("no stream position yet: no catch-up after %s (bootstrap is the engine's)", why)
+            return
+        since = max(0, int(position) - self.config.catchup_overlap)
+        self._set_state("catching-up", f"catching up from {since} after {why}")
+        query = GerritQuery(self.config, self.metrics, connection=conn)
+        count = 0
+        for event in query.catch_up(since, self.catchup_extra):
+            self._deliver(event)
+            count += 1
+        log.info("catch-up after %s from %d: %d events", why, since, count)
