@@ -97,7 +97,7 @@ class Recorder:
         ps = report_patchset(e.comment)
         cid, ts, changed = self.store.put_comment(ch.project, ch.number, ps, e.author,
                                                   ch.branch, ch.url, e.created_on, e.comment)
-        pairs = set()
+        pairs = set()          # (driver id, release) whose verdict may differ now
         if changed:
             for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch,
                                ts, self.catalog):
@@ -119,8 +119,9 @@ class Recorder:
     def _refresh(self, pairs, updates):
         for did, release in pairs:
             changed, verdict = self.store.refresh_verdict(did, release)
-            if changed:
-                updates.append(("verdict", self._keys[did], release, verdict))
+            # Unchanged still goes to the view: a replay may have moved the
+            # same report's time later.
+            updates.append(("verdict", self._keys[did], release, verdict, changed))
 
     def _after_commit(self, updates, newest):
         """Only once committed does the read model see the effects."""
@@ -133,7 +134,7 @@ class Recorder:
                     self.metrics.votes.labels("pass" if u[4] else "fail").inc()
             else:
                 self.view.set_verdict(u[1], u[2], u[3])
-                if self.metrics:
+                if self.metrics and u[4]:
                     self.metrics.verdict_changes.inc()
         if self.metrics:
             self.metrics.last_event_timestamp.set(self._position)

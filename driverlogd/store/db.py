@@ -284,7 +284,8 @@ class Store:
 
     def votes(self, driver_id: int, limit: int) -> List[dict]:
         rows = self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? ORDER BY "
-                               "v.created_on DESC, c.change DESC LIMIT ?",
+                               "v.created_on DESC, c.change DESC, c.patchset DESC, c.digest DESC "
+                               "LIMIT ?",
                                (driver_id, limit)).fetchall()
         return [detail(r) for r in rows]
 
