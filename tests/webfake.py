@@ -215,3 +215,22 @@ class ServerThread:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(10)
+
+
+def request(base, path, method="GET", headers=None, body=None, timeout=10):
+    """(status, headers dict with lower-case names, body bytes); path is sent raw."""
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def get_json(base, path, **kw):
+    status, headers, body = request(base, path, **kw)
+    return status, json.loads(body) if body else None

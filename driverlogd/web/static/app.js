@@ -1,0 +1,326 @@
+// The dashboard: loads /api/v1/drivers once, then filters, facets and sorts in
+// the browser (10,000 drivers take a few ms), renders rows in pages as they
+// scroll into view, keeps its state in the URL, and refreshes itself when
+// /api/v1/events says the data moved on.
+"use strict";
+(function () {
+  var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
+  var PAGE = 100;
+  var S = {drivers: [], releases: [], gen: null, view: [], shown: 0, open: null, details: {},
+           f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
+  var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
+                    ["description", "Description"], ["ci", "CI state"], ["maintainers", "Maintainers"]];
+
+  // ---- URL state ---------------------------------------------------------
+  function readUrl() {
+    var p = new URLSearchParams(location.search);
+    Object.keys(S.f).forEach(function (k) { if (p.has(k)) S.f[k] = p.get(k); });
+    S.open = p.get("open");
+  }
+  function writeUrl() {
+    var p = new URLSearchParams();
+    Object.keys(S.f).forEach(function (k) {
+      var dflt = {sort: "project", order: "asc"}[k] || "";
+      if (S.f[k] !== dflt) p.set(k, S.f[k]);
+    });
+    if (S.open) p.set("open", S.open);
+    var qs = p.toString();
+    history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
+    var api = new URLSearchParams();
+    ["project_id", "vendor", "q", "ci"].forEach(function (k) { if (S.f[k]) api.set(k, S.f[k]); });
+    var rels = releasesInView();
+    if (S.f.release !== "all" && rels.length) api.set("release", rels.join(","));
+    var a = api.toString() ? "?" + api.toString() : "";
+    $("l-csv").href = "/api/v1/drivers.csv" + a;
+    $("l-json").href = "/api/v1/drivers" + a;
+    $("l-atom").href = "/api/v1/feed.atom" + a;
+  }
+
+  // ---- filtering, facets, sorting ------------------------------------------
+  function releasesInView() {
+    if (S.f.release === "all") return S.releases.map(function (r) { return r.id; });
+    if (S.f.release) return [S.f.release];
+    var act = S.releases.filter(function (r) { return r.active; }).map(function (r) { return r.id; });
+    return act.length ? act : S.releases.map(function (r) { return r.id; });
+  }
+  function matches(d, skip) {
+    var f = S.f;
+    if (skip !== "project_id" && f.project_id && d.project_id !== f.project_id) return false;
+    if (skip !== "vendor" && f.vendor && d.vendor !== f.vendor) return false;
+    if (skip !== "ci" && f.ci && d.state !== f.ci) return false;
+    if (skip !== "release" && f.release !== "all") {
+      var want = releasesInView(), ok = false;
+      for (var i = 0; i < want.length && !ok; i++) ok = d._rel[want[i]] !== undefined;
+      if (!ok) return false;
+    }
+    if (f.q) {
+      var words = f.q.toLowerCase().split(/\s+/).filter(Boolean);
+      for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
+    }
+    return true;
+  }
+  function sortKey(d, key) {
+    if (key.indexOf("rel:") === 0) {
+      var r = d._rel[key.slice(4)];
+      return r === undefined ? 9 : DL.STATE_ORDER[r.state];
+    }
+    switch (key) {
+      case "project": return d.project_id.toLowerCase();
+      case "vendor": return d.vendor.toLowerCase();
+      case "name": return d.name.toLowerCase();
+      case "description": return (d.description || "").toLowerCase();
+      case "ci": return DL.STATE_ORDER[d.state];
+      case "maintainers": return d.maintainers.length ? d.maintainers[0].name.toLowerCase() : "\uffff";
+    }
+    return "";
+  }
+  function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  function compute() {
+    var key = S.f.sort, dir = S.f.order === "desc" ? -1 : 1;
+    S.view = S.drivers.filter(function (d) { return matches(d); });
+    S.view.sort(function (a, b) {
+      return dir * cmp(sortKey(a, key), sortKey(b, key)) || cmp(a._key, b._key);
+    });
+  }
+  function facet(select, skip, label, valueOf, textOf, all) {
+    var counts = {};
+    S.drivers.forEach(function (d) {
+      if (!matches(d, skip)) return;
+      valueOf(d).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
+    });
+    var current = S.f[skip] || "";
+    select.textContent = "";
+    all.forEach(function (o) { select.appendChild(el("option", {value: o[0]}, o[1])); });
+    var keys = Object.keys(counts);
+    if (skip === "release") keys = S.releases.map(function (r) { return r.id; }).filter(function (k) { return counts[k]; });
+    else keys.sort(function (a, b) { return cmp(textOf(a).toLowerCase(), textOf(b).toLowerCase()); });
+    if (current && keys.indexOf(current) < 0 && current !== "all") keys.unshift(current);
+    keys.forEach(function (k) { select.appendChild(el("option", {value: k}, textOf(k) + " (" + (counts[k] || 0) + ")")); });
+    select.value = current;
+  }
+  function renderFacets() {
+    var names = {};
+    S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
+    facet($("f-release"), "release", "Release", function (d) { return Object.keys(d._rel); },
+      function (k) { return k; }, [["", "Active releases"], ["all", "All releases"]]);
+    facet($("f-project"), "project_id", "Project", function (d) { return [d.project_id]; },
+      function (k) { return names[k] || k; }, [["", "All projects"]]);
+    facet($("f-vendor"), "vendor", "Vendor", function (d) { return [d.vendor]; },
+      function (k) { return k; }, [["", "All vendors"]]);
+    facet($("f-ci"), "ci", "CI", function (d) { return [d.state]; },
+      function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; }, [["", "Any CI state"]]);
+    var sort = $("f-sort");
+    sort.textContent = "";
+    BASE_SORTS.concat(releasesInView().map(function (r) { return ["rel:" + r, "Release " + r]; }))
+      .forEach(function (o) { sort.appendChild(el("option", {value: o[0]}, o[1])); });
+    sort.value = S.f.sort;
+    $("f-order").value = S.f.order;
+    $("f-q").value = S.f.q;
+  }
+
+  // ---- rendering -----------------------------------------------------------
+  function header() {
+    var tr = $("head");
+    tr.textContent = "";
+    var cols = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"], ["description", "Description"]]
+      .concat(releasesInView().map(function (r) { return ["rel:" + r, r]; }))
+      .concat([["ci", "CI"], ["maintainers", "Maintainers"]]);
+    cols.forEach(function (c) {
+      var active = S.f.sort === c[0];
+      var th = el("th", {scope: "col", role: "columnheader",
+        "aria-sort": active ? (S.f.order === "desc" ? "descending" : "ascending") : "none",
+        className: c[0].indexOf("rel:") === 0 ? "rel" : "c-" + c[0]});
+      th.appendChild(el("button", {type: "button", "data-sort": c[0],
+        "aria-label": "Sort by " + c[1] + (active && S.f.order === "asc" ? ", descending" : "")},
+        c[1], el("span", {className: "arrow", "aria-hidden": "true"}, active ? (S.f.order === "desc" ? " \u25BC" : " \u25B2") : "")));
+      tr.appendChild(th);
+    });
+  }
+  function row(d, i) {
+    var id = "d-" + i, open = S.open === d._key;
+    var tr = el("tr", {role: "row", "data-key": d._key, className: open ? "open" : null});
+    tr.appendChild(el("td", {role: "cell", "data-label": "Project", className: "c-project"}, d.project_name || d.project_id));
+    tr.appendChild(el("td", {role: "cell", "data-label": "Vendor", className: "c-vendor"}, d.vendor));
+    tr.appendChild(el("td", {role: "cell", "data-label": "Driver", className: "c-name"},
+      el("button", {type: "button", className: "opener", "aria-expanded": open ? "true" : "false",
+                    "aria-controls": id + "-detail", "data-open": d._key}, d.name)));
+    var desc = d.description || "";
+    tr.appendChild(el("td", {role: "cell", "data-label": "Description", className: "c-description", title: desc},
+      desc.length > 90 ? desc.slice(0, 87) + "\u2026" : desc));
+    releasesInView().forEach(function (r) {
+      var cell = d._rel[r], td = el("td", {role: "cell", "data-label": r, className: "rel"});
+      if (cell === undefined) td.appendChild(el("span", {className: "na"}, el("span", {"aria-hidden": "true"}, "\u00b7"),
+        el("span", {className: "sr-only"}, "not claimed")));
+      else td.appendChild(DL.mark(cell.state, true));
+      tr.appendChild(td);
+    });
+    tr.appendChild(el("td", {role: "cell", "data-label": "CI", className: "c-ci"}, DL.mark(d.state)));
+    tr.appendChild(el("td", {role: "cell", "data-label": "Maintainers", className: "c-maintainers"},
+      d.maintainers.map(function (m) { return m.name; }).join(", ")));
+    var frag = document.createDocumentFragment();
+    frag.appendChild(tr);
+    if (open) frag.appendChild(detailRow(d, i));
+    return frag;
+  }
+  function detailRow(d, i) {
+    var dt = el("tr", {role: "row", className: "detail", id: "d-" + i + "-detail"});
+    var td = el("td", {role: "cell", colspan: 6 + releasesInView().length});
+    var region = el("div", {role: "region", "aria-label": "Details of " + d.name});
+    region.appendChild(DL.detail(d, S.details[d._key]));
+    td.appendChild(region);
+    dt.appendChild(td);
+    return dt;
+  }
+  function rowOf(key) { return document.querySelector('#rows tr[data-key="' + CSS.escape(key) + '"]'); }
+  // Open or close one driver's details in place: the rest of the list stays put.
+  function setOpen(key) {
+    var prev = S.open && rowOf(S.open);
+    if (prev) {
+      var b = prev.querySelector("button[data-open]");
+      if (b) b.setAttribute("aria-expanded", "false");
+      prev.classList.remove("open");
+      if (prev.nextSibling && prev.nextSibling.classList.contains("detail")) prev.nextSibling.remove();
+    }
+    S.open = key;
+    var tr = key && rowOf(key);
+    if (tr) {
+      var i = S.view.findIndex(function (d) { return d._key === key; });
+      tr.classList.add("open");
+      tr.querySelector("button[data-open]").setAttribute("aria-expanded", "true");
+      tr.after(detailRow(S.view[i], i));
+    }
+  }
+  function refreshDetail(key) {
+    var tr = rowOf(key);
+    if (!tr || S.open !== key) return;
+    var i = S.view.findIndex(function (d) { return d._key === key; });
+    if (tr.nextSibling && tr.nextSibling.classList.contains("detail")) tr.nextSibling.replaceWith(detailRow(S.view[i], i));
+  }
+  function renderRows(count) {
+    var tb = $("rows"), frag = document.createDocumentFragment();
+    tb.textContent = "";
+    S.shown = Math.min(S.view.length, Math.max(count, PAGE));
+    for (var i = 0; i < S.shown; i++) frag.appendChild(row(S.view[i], i));
+    tb.appendChild(frag);
+    $("more").hidden = S.shown >= S.view.length;
+  }
+  function more() {
+    if (S.shown >= S.view.length) return;
+    var tb = $("rows"), frag = document.createDocumentFragment(), end = Math.min(S.view.length, S.shown + PAGE * 2);
+    for (var i = S.shown; i < end; i++) frag.appendChild(row(S.view[i], i));
+    tb.appendChild(frag);
+    S.shown = end;
+    $("more").hidden = S.shown >= S.view.length;
+  }
+  function render(keepCount) {
+    compute();
+    renderFacets();
+    header();
+    renderRows(keepCount ? S.shown : PAGE);
+    $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers";
+    writeUrl();
+  }
+
+  // ---- data ----------------------------------------------------------------
+  function prepare(d) {
+    d._key = [d.project_id, d.vendor, d.name].map(encodeURIComponent).join("/");
+    d._rel = {};
+    d.releases.forEach(function (r) { d._rel[r.id] = r; });
+    d._text = [d.project_id, d.vendor, d.name, d.description || ""].concat(d.maintainers.map(function (m) {
+      return [m.name, m.irc || "", m.launchpad_id || "", m.email || ""].join(" ");
+    })).join("\n").toLowerCase();
+    return d;
+  }
+  function load(live) {
+    return Promise.all([
+      fetch("/api/v1/drivers", {cache: "no-cache"}).then(function (r) { return r.json(); }),
+      fetch("/api/v1/releases", {cache: "no-cache"}).then(function (r) { return r.json(); })
+    ]).then(function (res) {
+      S.drivers = res[0].drivers.map(prepare);
+      S.gen = res[0].generation;
+      S.releases = res[1].releases;
+      var y = window.scrollY;
+      render(live);
+      if (live) {
+        window.scrollTo(0, y);
+        if (S.open) fetchDetail(S.open);
+        $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers, updated " +
+          new Date().toLocaleTimeString();
+      }
+    }).catch(function () {
+      $("status").textContent = "Could not load the drivers; retrying shortly.";
+      setTimeout(function () { load(live); }, 5000);
+    });
+  }
+  function fetchDetail(key) {
+    fetch("/api/v1/drivers/" + key, {cache: "no-cache"}).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (x) {
+        if (!x) return;
+        S.details[key] = x;
+        refreshDetail(key);
+      });
+  }
+  function live() {
+    if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
+    var es = new EventSource("/api/v1/events"), timer = null;
+    es.addEventListener("generation", function (e) {
+      var g = JSON.parse(e.data).generation;
+      if (S.gen === null || g === S.gen) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { load(true); }, 250);
+    });
+  }
+
+  // ---- events ----------------------------------------------------------------
+  function onFilter(e) {
+    var t = e.target;
+    if (!t.name) return;
+    S.f[t.name] = t.value;
+    render(false);
+  }
+  function init() {
+    var legend = $("legend");
+    Object.keys(DL.STATES).forEach(function (k) {
+      legend.appendChild(el("li", null, DL.mark(k), " \u2014 " + DL.STATES[k].text));
+    });
+    readUrl();
+    var form = $("filters"), qTimer = null;
+    form.addEventListener("change", function (e) { if (e.target.id !== "f-q") onFilter(e); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    $("f-q").addEventListener("input", function (e) {
+      clearTimeout(qTimer);
+      qTimer = setTimeout(function () { onFilter(e); }, 150);
+    });
+    $("f-reset").addEventListener("click", function () {
+      S.f = {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"};
+      render(false);
+    });
+    $("head").addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-sort]");
+      if (!b) return;
+      var k = b.getAttribute("data-sort");
+      S.f.order = S.f.sort === k && S.f.order === "asc" ? "desc" : "asc";
+      S.f.sort = k;
+      render(true);
+      var again = document.querySelector('#head button[data-sort="' + CSS.escape(k) + '"]');
+      if (again) again.focus();
+    });
+    $("rows").addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-open]");
+      if (!b) return;
+      var k = b.getAttribute("data-open");
+      setOpen(S.open === k ? null : k);
+      writeUrl();
+      if (S.open) fetchDetail(S.open);
+    });
+    $("more-btn").addEventListener("click", more);
+    if (window.IntersectionObserver) {
+      new IntersectionObserver(function (entries) {
+        if (entries[0].isIntersecting) more();
+      }, {rootMargin: "600px"}).observe($("more"));
+    }
+    load(false).then(function () { if (S.open) fetchDetail(S.open); });
+    live();
+  }
+  document.addEventListener("DOMContentLoaded", init);
+})();
