@@ -72,7 +72,8 @@ class GerritQuery:
     def _page(self, conn: Connection, command: str):
         rows: List[dict] = []
         more = False
-        for line in list(conn.lines(command, self.config.command_timeout)):
+        lines, status, err = conn.run(command, self.config.command_timeout)
+        for line in lines:
             obj = line if isinstance(line, BadLine) else decode(line)
             if obj is None:
                 continue
@@ -86,6 +87,8 @@ class GerritQuery:
                 raise CommandError(f"gerrit query failed: {obj.get('message')}")
             else:
                 rows.append(obj)
+        if status != 0:
+            raise CommandError(f"{command!r} exited with status {status}: {err or 'no message'}")
         return rows, more
 
     def catch_up(self, since: int, extra: str = "") -> Iterator[Event]:

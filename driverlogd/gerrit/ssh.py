@@ -17,7 +17,7 @@ import hashlib
 import logging
 import socket
 import threading
-from typing import Iterator, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import paramiko
 
@@ -146,10 +146,11 @@ class Connection:
                 raise dl.error(e) from None
         return chan
 
-    def lines(self, command: str, timeout: float) -> Iterator[Union[bytes, BadLine]]:
-        """Run a command to completion; yield its stdout lines. Non-zero exit raises."""
+    def run(self, command: str, timeout: float) -> Tuple[List[Union[bytes, BadLine]], int, str]:
+        """Run a command to completion: (stdout lines, exit status, stderr text)."""
         chan = self.open(command, timeout)
         splitter = LineSplitter(self.config.max_line_bytes)
+        out: List[Union[bytes, BadLine]] = []
         try:
             with self.deadline(timeout, f"running {command!r}") as dl:
                 chan.settimeout(timeout)
@@ -158,17 +159,23 @@ class Connection:
                         data = chan.recv(65536)
                         if not data:
                             break
-                        yield from splitter.feed(data)
+                        out.extend(splitter.feed(data))
                     if not chan.status_event.wait(timeout):
                         raise CommandError(f"{command!r}: no exit status within {timeout:g} s")
                     status = chan.recv_exit_status()
                 except (paramiko.SSHException, OSError, EOFError) as e:
                     raise dl.error(e) from None
-            if status != 0:
-                err = _drain_stderr(chan)
-                raise CommandError(f"{command!r} exited with status {status}: {err or 'no message'}")
+            err = _drain_stderr(chan) if status else ""
+            return out, status, err
         finally:
             chan.close()
+
+    def lines(self, command: str, timeout: float) -> List[Union[bytes, BadLine]]:
+        """Run a command; its stdout lines. A non-zero exit raises CommandError."""
+        out, status, err = self.run(command, timeout)
+        if status != 0:
+            raise CommandError(f"{command!r} exited with status {status}: {err or 'no message'}")
+        return out
 
     def probe(self) -> str:
         """Prove the link alive: `gerrit version` must answer within probe_timeout."""

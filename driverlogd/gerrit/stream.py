@@ -10,6 +10,7 @@ Contract (the service runs it; the verdict engine is the sink):
     client.run()      # loops until stop(): in a greenlet (daemon) or a thread (tests)
     client.stop()
     client.state, client.state_reason    # for /healthz
+    client.last_error                    # why the last attempt failed; None while streaming
 
 States: "connecting", "catching-up", "streaming", "backoff" (state_reason says
 why, e.g. a host-key refusal naming host, key type and fingerprint), "stopped".
@@ -72,6 +73,7 @@ class StreamClient:
         self.catchup_extra = catchup_extra
         self.state = "stopped"
         self.state_reason = "not started"
+        self.last_error: Optional[str] = None     # why the last connection failed or ended
         self._stop = threading.Event()
         self._conn: Optional[Connection] = None
         self._lock = threading.Lock()
@@ -101,7 +103,8 @@ class StreamClient:
     def run(self) -> None:
         cfg = self.config
         while not self._stop.is_set():
-            self._set_state("connecting", f"connecting to {cfg.address} as {cfg.username}")
+            last = f" (last attempt: {self.last_error})" if self.last_error else ""
+            self._set_state("connecting", f"connecting to {cfg.address} as {cfg.username}{last}")
             up_since = None
             try:
                 conn = connect(cfg)
@@ -141,6 +144,7 @@ class StreamClient:
                 log.warning("gerrit %s: %s", cfg.address, reason)
             if up_since is not None and time.monotonic() - up_since >= cfg.healthy_after:
                 self._backoff.reset()
+            self.last_error = reason
             delay = self._backoff.next()
             self._set_state("backoff", f"{reason}; retrying in {delay:.1f} s")
             self._stop.wait(delay)
@@ -152,6 +156,7 @@ class StreamClient:
         self._catch_up(conn, "connect")
         self.metrics.stream_connects.inc()
         self.metrics.stream_up.set(1)
+        self.last_error = None
         self._set_state("streaming", f"streaming events from {cfg.address}")
         splitter = LineSplitter(cfg.max_line_bytes)
         chan.settimeout(cfg.keepalive_interval)
