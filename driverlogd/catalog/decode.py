@@ -15,6 +15,12 @@ def _line_col(data: bytes, offset: int) -> Tuple[int, int]:
     return line, col
 
 
+def _wide(head: bytes) -> bool:
+    """ASCII text in UTF-16/32 without a BOM: NUL bytes in a regular pattern."""
+    return len(head) == 4 and bool(
+        (head[0] and not head[1] and not head[3]) or (not head[0] and not head[2] and head[3]))
+
+
 def decode(data: bytes, max_bytes: int = MAX_BYTES) -> Tuple[Optional[str], Optional[Problem]]:
     """Return (text, None) or (None, problem)."""
     def fail(code, message, offset=0):
@@ -27,7 +33,7 @@ def decode(data: bytes, max_bytes: int = MAX_BYTES) -> Tuple[Optional[str], Opti
     if not data.strip():
         return fail("empty", "file is empty; a catalog is a JSON object with "
                              "'projects', 'releases' and 'drivers'")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and b"\x00" in data[:4]):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _wide(data[:4]):
         return fail("encoding", "file looks like UTF-16 or UTF-32; save it as UTF-8")
     if data.startswith(b"\xef\xbb\xbf"):
         return fail("encoding", "file starts with a UTF-8 byte-order mark; remove it "

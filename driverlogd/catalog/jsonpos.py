@@ -53,7 +53,8 @@ def _describe(text: str, pos: int) -> str:
 def _string_error(text: str, pos: int) -> _Stop:
     end = _STRING_PREFIX.match(text, pos).end()
     if end >= len(text):
-        return _Stop(pos, "syntax", "unterminated string (no closing '\"')")
+        return _Stop(pos, "truncated", "unexpected end of file (truncated?): unterminated "
+                                       "string")
     c = text[end]
     if c == "\\":
         return _Stop(end, "syntax", f"invalid escape {text[end:end + 2]!r} in string")

@@ -21,7 +21,7 @@ def parse_start(text: str) -> datetime.date:
     return datetime.date(int(year), MONTHS.index(mon) + 1, int(day))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def compile_pattern(pattern: str):
     """Compile a vendor pattern with RE2: linear-time, so untrusted is fine.
 

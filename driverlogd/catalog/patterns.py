@@ -20,7 +20,7 @@ _UNSUPPORTED = (
 )
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def compile_checked(pattern: str) -> Tuple[object, Optional[Tuple[str, str]]]:
     """(compiled or None, (code, message) or None). Cached: accounts share patterns."""
     try:

@@ -17,6 +17,7 @@ from .problems import Problem
 # with a letter or digit (Gerrit's USER_NAME_PATTERN).
 _GERRIT_USER = re.compile(r"^(?:[a-zA-Z0-9][a-zA-Z0-9._@-]{0,253}[a-zA-Z0-9]|[a-zA-Z0-9])$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.I)
+_DATE_SHAPE = re.compile(r"^\d{4}-[A-Z][a-z]{2}-\d{2}$")
 _LOCAL = re.compile(r"^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*$", re.I)
 
 
@@ -68,8 +69,8 @@ def _check_releases(data, out):
                                       f"$.releases[{seen[rid.lower()][0]}]"))
             else:
                 seen[rid.lower()] = (i, rid)
-        if start is None:
-            continue
+        if start is None or not _DATE_SHAPE.match(start):
+            continue  # the schema reports a malformed date
         try:
             day = parse_start(start)
         except (ValueError, TypeError):
