@@ -1,0 +1,227 @@
+"""The /api/v1 JSON API, limits and errors, over a real socket."""
+import gzip
+import json
+
+import pytest
+
+from driverlogd.catalog.model import Catalog
+from tests.webfake import (
+    HOSTILE,
+    FakeReadModel,
+    ServerThread,
+    generate_data,
+    get_json,
+    request,
+    sample_catalog,
+)
+
+ACME = ("openstack/cinder", "Acme", "Acme iSCSI")
+ZETA = ("openstack/neutron", "Zeta Networks", "Zeta ML2")
+
+
+@pytest.fixture()
+def rm():
+    m = FakeReadModel(sample_catalog())
+    m.set_verdict(ACME, "Kilo", True, "Build succeeded, logs at https://ci.acme.example/42 .")
+    m.set_verdict(ZETA, "Kilo", False, "Build failed " + HOSTILE)
+    return m
+
+
+@pytest.fixture()
+def srv(rm):
+    with ServerThread(rm) as s:
+        yield s
+
+
+def names(doc):
+    return [d["name"] for d in doc["drivers"]]
+
+
+def bad(srv, reason):
+    return srv.metrics.http_bad_requests.labels(reason)._value.get()
+
+
+def test_driver_list_shape(srv):
+    status, doc = get_json(srv.url, "/api/v1/drivers")
+    assert status == 200 and doc["total"] == 7 and len(doc["drivers"]) == 7
+    acme = next(d for d in doc["drivers"] if d["name"] == "Acme iSCSI")
+    assert {"project_id", "vendor", "name", "description", "wiki", "repo", "maintainers",
+            "ci", "state", "health", "releases"} <= set(acme)
+    assert acme["ci"] == {"id": "acme-ci"} and acme["state"] == "passing"
+    assert [r["id"] for r in acme["releases"]] == ["Juno", "Kilo"]   # by release start
+    kilo = acme["releases"][1]
+    assert kilo["ci"]["result"] is True and kilo["ci"]["review_url"].startswith("https://")
+    assert kilo["ci"]["log_url"] == "https://ci.acme.example/42"
+    assert acme["releases"][0] == {"id": "Juno", "claimed": True, "state": "unseen", "ci": None}
+    assert acme["health"]["votes"] == 1 and acme["health"]["pass_rate"] == 1.0
+    beta = next(d for d in doc["drivers"] if d["name"] == "Beta Plugin")
+    assert beta["ci"] is None and beta["state"] == "none"
+
+
+def test_emails_only_when_allowed(rm):
+    with ServerThread(rm) as s:
+        body = request(s.url, "/api/v1/drivers")[2] + request(s.url, "/api/v1/export")[2]
+        body += request(s.url, "/api/1.0/drivers")[2] + request(s.url, "/api/v1/drivers.csv")[2]
+        assert b"ann@example.com" not in body
+        assert get_json(s.url, "/api/v1/drivers?q=ann@example.com")[1]["total"] == 0
+        rm.show_emails = True
+        _, doc = get_json(s.url, "/api/v1/drivers?q=ann@example.com")
+        assert doc["total"] == 6 and doc["drivers"][0]["maintainers"][0]["email"] == "ann@example.com"
+
+
+def test_filters(srv):
+    get = lambda qs: get_json(srv.url, "/api/v1/drivers?" + qs)[1]  # noqa: E731
+    assert names(get("project_id=openstack/nova")) == ["Delta Virt", "Gamma Hypervisor"]
+    assert names(get("project_id=OPENSTACK/NOVA&vendor=gamma")) == ["Gamma Hypervisor"]
+    assert set(names(get("release=kilo"))) == {"Acme iSCSI", "Acme FC", "Zeta ML2"}
+    assert set(names(get("release=Icehouse,Liberty"))) == {
+        "Zeta ML2", "Beta Plugin", "Acme FC", "BB iSCSI", "Gamma Hypervisor"}
+    assert names(get("ci=failing")) == ["Zeta ML2"]
+    assert set(names(get("ci=passing,failing"))) == {"Acme iSCSI", "Zeta ML2"}
+    assert names(get("q=mechanism+driver")) == ["Zeta ML2"]
+    assert names(get("q=gus")) == ["Gamma Hypervisor"]          # maintainers are searched
+    assert names(get("q=nothing-matches-this")) == []
+
+
+def test_release_filter_counts_verdicts_for_unclaimed_releases(rm, srv):
+    rm.set_verdict(("openstack/nova", "Delta", "Delta Virt"), "Liberty", True)
+    doc = get_json(srv.url, "/api/v1/drivers?release=Liberty&vendor=Delta")[1]
+    assert doc["drivers"][0]["releases"][0]["claimed"] is False
+
+
+def test_sort(srv):
+    get = lambda qs: names(get_json(srv.url, "/api/v1/drivers?" + qs)[1])  # noqa: E731
+    assert get("sort=name") == sorted(get(""), key=str.lower)
+    assert get("sort=name&order=desc") == sorted(get(""), key=str.lower, reverse=True)
+    assert get("sort=state")[0] == "Acme iSCSI"                   # passing first
+    assert get("sort=vendor")[:2] == ["Acme FC", "Acme iSCSI"]
+
+
+@pytest.mark.parametrize("qs,words", [
+    ("bogus=1", "unknown parameter"), ("release=Nope", "unknown release"),
+    ("ci=green", "unknown ci state"), ("sort=colour", "unknown sort key"),
+    ("order=up", "asc or desc"), ("q=a&q=b", "more than once"),
+    ("q=%ff%fe", "not valid utf-8|unreadable"),
+])
+def test_bad_queries_are_400_and_counted(srv, qs, words):
+    before = bad(srv, "bad_query")
+    status, doc = get_json(srv.url, "/api/v1/drivers?" + qs)
+    assert status == 400
+    assert any(w in doc["error"]["message"].lower() for w in words.split("|"))
+    assert bad(srv, "bad_query") == before + 1
+
+
+def test_one_driver_with_encoded_keys(rm, srv):
+    status, doc = get_json(srv.url, "/api/v1/drivers/openstack/cinder/Acme/Acme%20iSCSI")
+    assert status == 200 and doc["name"] == "Acme iSCSI"
+    assert doc["ci"]["success_pattern"] == "Build succeeded"
+    assert doc["votes"][0]["result"] is True and doc["votes"][0]["branch"] == "stable/kilo"
+    # The project id's slash may also be %2F; a slash inside a vendor must be.
+    assert get_json(srv.url, "/api/v1/drivers/openstack%2Fcinder/Acme/Acme%20iSCSI")[0] == 200
+    status, doc = get_json(srv.url, "/api/v1/drivers/openstack/cinder/Block%2FBridge/BB%20iSCSI")
+    assert status == 200 and doc["vendor"] == "Block/Bridge"
+    assert get_json(srv.url, "/api/v1/drivers/openstack/cinder/acme/acme%20iscsi")[0] == 200
+    assert get_json(srv.url, "/api/v1/drivers/openstack/cinder/Acme/Nope")[0] == 404
+    assert get_json(srv.url, "/api/v1/drivers/Acme")[0] == 404
+    assert get_json(srv.url, "/api/v1/drivers/openstack/cinder/Acme/Acme%20iSCSI?limit=0")[0] == 400
+
+
+def test_facets_narrow_each_other(srv):
+    _, doc = get_json(srv.url, "/api/v1/projects")
+    assert [p["id"] for p in doc["projects"]] == ["openstack/cinder", "openstack/neutron",
+                                                  "openstack/nova"]
+    _, doc = get_json(srv.url, "/api/v1/projects?vendor=Acme")
+    assert doc["projects"] == [{"id": "openstack/cinder", "name": "Cinder (Block Storage)",
+                                "count": 2}]
+    _, doc = get_json(srv.url, "/api/v1/vendors?project_id=openstack/nova")
+    assert [v["id"] for v in doc["vendors"]] == ["Delta", "Gamma"]
+    _, doc = get_json(srv.url, "/api/v1/releases?project_id=openstack/neutron")
+    assert [(r["id"], r["count"]) for r in doc["releases"]] == [("Icehouse", 2), ("Kilo", 1)]
+    _, doc = get_json(srv.url, "/api/v1/releases")
+    assert [r["id"] for r in doc["releases"] if r["active"]] == ["Kilo", "Liberty"]
+    # A facet ignores its own filter, so the drop-down still offers the others.
+    _, doc = get_json(srv.url, "/api/v1/vendors?vendor=Acme&project_id=openstack/cinder")
+    assert [v["id"] for v in doc["vendors"]] == ["Acme", "Block/Bridge"]
+
+
+def test_methods_sizes_and_unknown_paths(srv):
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        status, headers, body = request(srv.url, "/api/v1/drivers", method=method, body=b"{}")
+        assert status == 405 and headers["allow"] == "GET, HEAD"
+        assert json.loads(body)["error"]["status"] == 405
+    assert bad(srv, "method") == 5
+    status, _, _ = request(srv.url, "/api/v1/drivers?q=" + "x" * 5000)
+    assert status == 414
+    status, _, _ = request(srv.url, "/api/v1/drivers", headers={"X-Big": "y" * 70000})
+    assert status in (413, 431, 400)
+    status, _, _ = request(srv.url, "/api/v1/drivers", body=b"z" * 70000,
+                           headers={"Content-Length": "70000"})
+    assert status == 413
+    assert bad(srv, "too_large") >= 2
+    status, doc = get_json(srv.url, "/api/v2/nothing")
+    assert status == 404 and "no such resource" in doc["error"]["message"]
+    assert bad(srv, "not_found") == 1
+
+
+def test_head_etag_and_gzip(srv, rm):
+    status, headers, body = request(srv.url, "/api/v1/drivers", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 100
+    etag = headers["etag"]
+    assert request(srv.url, "/api/v1/drivers", headers={"If-None-Match": etag})[0] == 304
+    status, headers, body = request(srv.url, "/api/v1/drivers", headers={"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(body))["total"] == 7
+    rm.set_verdict(ACME, "Liberty", False)   # a new generation: the old ETag is stale
+    assert request(srv.url, "/api/v1/drivers", headers={"If-None-Match": etag})[0] == 200
+
+
+def test_new_verdicts_show_at_once(srv, rm):
+    assert get_json(srv.url, "/api/v1/drivers?ci=failing")[1]["total"] == 1
+    rm.set_verdict(ACME, "Kilo", False, "Build failed")
+    rm.set_state(ACME, "failing")
+    doc = get_json(srv.url, "/api/v1/drivers?ci=failing")[1]
+    assert set(names(doc)) == {"Acme iSCSI", "Zeta ML2"}
+    assert srv.app.snapshots.partial_builds >= 1
+
+
+def test_catalog_reload_is_picked_up(srv, rm):
+    rm.replace_catalog(Catalog.from_data(generate_data(30)))
+    assert get_json(srv.url, "/api/v1/drivers")[1]["total"] == 30
+
+
+def test_healthz_and_metrics(srv, rm):
+    status, doc = get_json(srv.url, "/healthz")
+    assert status == 200 and doc["status"] == "ok"
+    rm.ready = (False, "Gerrit stream down, catch-up failing")
+    status, doc = get_json(srv.url, "/healthz")
+    assert status == 503 and doc["reason"] == "Gerrit stream down, catch-up failing"
+    status, headers, body = request(srv.url, "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    assert b"driverlog_http_bad_requests_total" in body
+
+
+def test_server_sent_events_report_generation(srv, rm):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", "/api/v1/events")
+    r = conn.getresponse()
+    assert r.status == 200 and r.getheader("content-type").startswith("text/event-stream")
+    first = r.readline() + r.readline()
+    assert first.startswith(b"retry:")
+    lines = [r.readline() for _ in range(3)]
+    assert lines[0] == b"event: generation\n"
+    assert json.loads(lines[1][6:])["generation"] == rm.generation
+    rm.set_verdict(ZETA, "Icehouse", True)
+    lines = [r.readline() for _ in range(2)]
+    assert json.loads(lines[1][6:])["generation"] == rm.generation
+    conn.close()
+
+
+def test_event_streams_are_capped(rm):
+    import http.client
+    with ServerThread(rm, max_event_streams=1) as s:
+        c1 = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        c1.request("GET", "/api/v1/events")
+        assert c1.getresponse().status == 200
+        assert request(s.url, "/api/v1/events")[0] == 503
+        c1.close()
