@@ -6,6 +6,7 @@ It is the sink the Gerrit stream client calls (`handle`, `position`), one
 event at a time. Errors of the store (disk full, I/O) propagate: the caller
 must not count such an event as processed.
 """
+import dataclasses
 import logging
 import threading
 import time
@@ -25,6 +26,10 @@ from driverlogd.verdict.view import View
 
 DriverKey = Tuple[str, str, str]
 log = logging.getLogger(__name__)
+
+
+def _text(*values):
+    return tuple(v.encode("utf-8", "replace").decode("utf-8") for v in values)
 
 
 class Recorder:
@@ -59,9 +64,16 @@ class Recorder:
         """
         self.handle_batch((event,))
 
+    def mark_position(self, created_on: int) -> None:
+        """Record that nothing before `created_on` is missing (a bootstrap that
+        found no events), so the stream's catch-up starts there."""
+        with self.lock, self.store.transaction():
+            self.store.advance_position(created_on)
+        self._position = created_on if self._position is None else max(self._position, created_on)
+
     def handle_batch(self, events) -> None:
         """Apply several events in one transaction (bootstrap, catch-up)."""
-        events = [e for e in events if isinstance(e, (CommentAdded, ChangeMerged))]
+        events = [c for c in map(self._clean, events) if c is not None]
         if not events:
             return
         newest = max(e.created_on for e in events)
@@ -85,6 +97,31 @@ class Recorder:
             self._after_commit(updates, newest)
         if self.metrics:
             self.metrics.store_write.observe(time.perf_counter() - started)
+
+    def _clean(self, e):
+        """The event as SQLite can store it, or None (with a log line and a
+        count) for numbers no Gerrit sends; text that is not valid Unicode
+        (lone surrogates from JSON escapes) gets '?' marks."""
+        if not isinstance(e, (CommentAdded, ChangeMerged)):
+            return None
+        n = report_patchset(e.comment) if isinstance(e, CommentAdded) else 0
+        if not all(0 <= v < 2 ** 62 for v in (e.change.number, e.patchset, e.created_on,
+                                               n or 0)):
+            log.warning("skipped %s event on change %s: number out of range", e.type,
+                        str(e.change.number)[:30])
+            if self.metrics:
+                self.metrics.bad_events.labels("malformed").inc()
+            return None
+        ch = e.change
+        fixed = _text(ch.project, ch.branch, ch.url)
+        if fixed != (ch.project, ch.branch, ch.url):
+            e = dataclasses.replace(e, change=dataclasses.replace(
+                ch, project=fixed[0], branch=fixed[1], url=fixed[2]))
+        if isinstance(e, CommentAdded):
+            fixed = _text(e.comment, e.author)
+            if fixed != (e.comment, e.author):
+                e = dataclasses.replace(e, comment=fixed[0], author=fixed[1])
+        return e
 
     def _relevant(self, e) -> bool:
         if isinstance(e, CommentAdded):

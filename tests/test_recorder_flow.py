@@ -171,3 +171,18 @@ def test_states_age_into_silence_and_metrics(rec):
     assert reg.get_sample_value("driverlog_drivers", {"state": "silent"}) == 2
     assert reg.get_sample_value("driverlog_votes_total", {"result": "pass"}) == 2
     assert reg.get_sample_value("driverlog_verdict_changes_total") == 2
+
+
+def test_odd_input_is_counted_or_cleaned_never_a_traceback(rec):
+    from driverlogd.gerrit.events import parse_event
+    base = {"type": "comment-added", "change": {"project": "openstack/cinder",
+                                                "branch": "master", "number": 1},
+            "patchSet": {"number": 1}, "author": {"username": "acme-ci"}}
+    rec.handle(parse_event(dict(base, eventCreatedOn=ts("2018-09-01"),
+                                comment="Patch Set 1: Build Successful \ud800")))
+    assert rec.votes(ACME)[0]["comment"] == "Build Successful ?"
+    rec.handle(parse_event(dict(base, eventCreatedOn=2 ** 70, comment="Patch Set 1: x")))
+    rec.handle(parse_event(dict(base, eventCreatedOn=1, comment="Patch Set 1" + "9" * 30 + ": x")))
+    bad = rec.metrics.registry.get_sample_value("driverlog_bad_events_total",
+                                                {"reason": "malformed"})
+    assert bad == 2 and rec.position() == ts("2018-09-01")
