@@ -16,7 +16,8 @@ from driverlogd.web.snapshot import dumps
 
 PARAMS = frozenset(("project_id", "vendor", "release_id", "release", "query", "callback"))
 # JSONP callbacks become code in the consumer's page: names and dots only.
-CALLBACK_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,4}$")
+CALLBACK_PATTERN = r"^([A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,4})?$"
+CALLBACK_RE = re.compile(CALLBACK_PATTERN)
 
 
 def _single(params, *names):
@@ -74,7 +75,7 @@ def handle(snap, req, rest):
     """rest: the path segments after /api/1.0/. None when no route matches."""
     params = query.parse(req.query, PARAMS, strict=False)
     callback = params.get("callback", "")
-    if callback and not CALLBACK_RE.match(callback):
+    if callback and not CALLBACK_RE.fullmatch(callback):
         raise BadRequest("callback must be a JavaScript identifier path like cb or ns.cb")
     project_id = _single(params, "project_id")
     vendor = _single(params, "vendor")

@@ -1,6 +1,7 @@
 """The OpenAPI 3 description of every endpoint, served at /api/v1/openapi.json."""
 import json
 
+from driverlogd.web.compat import CALLBACK_PATTERN
 from driverlogd.web.query import SORT_KEYS
 from driverlogd.web.readmodel import STATES
 
@@ -39,8 +40,9 @@ FILTERS = [
             "or maintainers."),
     _q("ci", "Comma-separated CI states: " + ", ".join(STATES) + "."),
 ]
-SORT = [_q("sort", "Sort key.", {"type": "string", "enum": list(SORT_KEYS)}),
-        _q("order", "Sort order.", {"type": "string", "enum": ["asc", "desc"]})]
+SORT = [_q("sort", "Sort key (empty: project_id).",
+           {"type": "string", "enum": [""] + list(SORT_KEYS)}),
+        _q("order", "Sort order (empty: asc).", {"type": "string", "enum": ["", "asc", "desc"]})]
 KEY = [_p("project_id", "Project id; its '/' may be sent as is or as %2F."),
        _p("vendor", "Vendor, percent-encoded."), _p("name", "Driver name, percent-encoded.")]
 STATE = {"type": "string", "enum": list(STATES)}
@@ -124,7 +126,7 @@ def _compat(path_root, schema, params=(), extra=None):
     return {"get": {"tags": ["compat"], "summary": "Original DriverLog API",
                     "parameters": list(params) + [
                         _q("callback", "JSONP callback name (identifier path).",
-                           {"type": "string", "pattern": r"^[A-Za-z_$][A-Za-z0-9_$]*$"}),
+                           {"type": "string", "pattern": CALLBACK_PATTERN}),
                         _q("project_id", "Project id."), _q("vendor", "Vendor."),
                         _q("release_id", "Release id."), _q("query", "Substring filter.")],
                     "responses": resp}}
