@@ -3,29 +3,31 @@ account and repository, and each active release branch plus master, ask
 Gerrit for the recent merged changes the CI commented on, and record them.
 """
 import logging
-import re
 from typing import Callable, Iterable, List, Optional, Tuple
 
+from driverlogd.gerrit.quoting import UnsafeValue, term
 from driverlogd.verdict import ci_groups
 
-_PLAIN = re.compile(r"^[A-Za-z0-9._/@+-]+$")
 DONE_KEY = "bootstrap_done"
 
 
-def _term(name: str, value: str) -> str:
-    if _PLAIN.match(value):
-        return f"{name}:{value}"
-    return name + ':"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def queries(catalog, limit: int = 50,
-            groups: Optional[Iterable[Tuple[str, str]]] = None) -> List[str]:
-    """The `gerrit query` strings to run: one per (CI account, repo, branch)."""
+            groups: Optional[Iterable[Tuple[str, str]]] = None) -> List[Tuple[str, str]]:
+    """(description, `gerrit query` string or '' when a value is unsafe), one
+    per (CI account, repo, branch): active `stable/<x>` branches and master."""
     groups = sorted(groups if groups is not None else ci_groups(catalog))
     branches = [f"stable/{r.id.lower()}" for r in catalog.active_releases] + ["master"]
-    return [" ".join((_term("status", "merged"), _term("project", repo),
-                      _term("branch", branch), _term("reviewer", ci_id), f"limit:{limit}"))
-            for ci_id, repo in groups for branch in branches]
+    out = []
+    for ci_id, repo in groups:
+        for branch in branches:
+            what = f"{ci_id} on {repo} {branch}"
+            try:
+                out.append((what, " ".join((term("status", "merged"), term("project", repo),
+                                            term("branch", branch), term("reviewer", ci_id),
+                                            term("limit", limit)))))
+            except UnsafeValue as e:        # the gate refuses these; say so, go on
+                out.append((f"{what}: {e}", ""))
+    return out
 
 
 def bootstrap(catalog, query: Callable[[str], Iterable], recorder, log=None,
@@ -40,16 +42,18 @@ def bootstrap(catalog, query: Callable[[str], Iterable], recorder, log=None,
     log = log or logging.getLogger(__name__)
     todo = queries(catalog, limit, groups)
     failed = events = 0
-    for n, q in enumerate(todo, 1):
+    for n, (what, q) in enumerate(todo, 1):
         try:
+            if not q:
+                raise UnsafeValue("not queried")
             batch = list(query(q))
         except Exception as e:      # the query client reports why; go on with the rest
             failed += 1
-            log.warning("bootstrap %d of %d: %s failed: %s", n, len(todo), q, e)
+            log.warning("bootstrap %d of %d: %s failed: %s", n, len(todo), what, e)
             continue
         recorder.handle_batch(batch)
         events += len(batch)
-        log.info("bootstrap %d of %d: %s: %d events", n, len(todo), q, len(batch))
+        log.info("bootstrap %d of %d: %s: %d events", n, len(todo), what, len(batch))
     if not failed and groups is None:
         with recorder.store.transaction():
             recorder.store.set_meta(DONE_KEY, "1")

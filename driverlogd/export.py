@@ -96,7 +96,7 @@ class Exporter:
         self._thread = None
         recorder.add_listener(self.notify)
 
-    def notify(self):
+    def notify(self, keys=None):
         """Something changed: export soon (cheap, called after each commit)."""
         self._dirty = True
         self._wake.set()

@@ -8,6 +8,7 @@ must not count such an event as processed.
 """
 import dataclasses
 import logging
+import os
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
@@ -26,6 +27,17 @@ from driverlogd.verdict.view import View
 
 DriverKey = Tuple[str, str, str]
 log = logging.getLogger(__name__)
+
+
+DB_NAME = "driverlog.sqlite3"
+
+
+def open_recorder(state_dir: str, catalog, metrics=None,
+                  stale_after: float = DEFAULT_STALE_AFTER, synchronous: str = "FULL"):
+    """The recorder over `<state_dir>/driverlog.sqlite3` (created when absent)."""
+    from driverlogd.store import Store
+    return Recorder(Store(os.path.join(state_dir, DB_NAME), synchronous), catalog,
+                    metrics=metrics, stale_after=stale_after)
 
 
 def _text(*values):
@@ -176,7 +188,7 @@ class Recorder:
         if self.metrics:
             self.metrics.last_event_timestamp.set(self._position)
         if updates:
-            self._notify()
+            self._notify({u[1] for u in updates})
 
     # -- catalog (re)load ----------------------------------------------------
 
@@ -249,13 +261,15 @@ class Recorder:
 
     # -- read model ------------------------------------------------------------
 
-    def add_listener(self, fn: Callable[[], None]):
-        """`fn()` is called after every commit that changed the read model."""
+    def add_listener(self, fn: Callable[..., None]):
+        """`fn(keys)` is called after every commit that touched the read model,
+        with the set of driver keys touched (None after a catalog reload:
+        anything may have changed). Keep it cheap: it runs in handle()."""
         self._listeners.append(fn)
 
-    def _notify(self):
+    def _notify(self, keys=None):
         for fn in self._listeners:
-            fn()
+            fn(keys)
 
     def verdicts(self, key: DriverKey) -> Dict[str, dict]:
         """Per release id: {"result": bool, "review_url": str, "comment": str

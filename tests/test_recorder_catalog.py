@@ -72,3 +72,22 @@ def test_release_dates_change_re_maps_master(rec):
     rec.set_catalog(Catalog.from_data(d))
     assert sorted(rec.verdicts(ISCSI)) == ["Train"]
     assert rec.votes(ACME)[0]["release"] == "Train"
+
+
+def test_the_real_catalog_loads_and_routes_a_shared_account(tmp_path):
+    import json
+    import pathlib
+
+    from driverlogd.recorder import open_recorder
+    corpus = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+    if not (corpus / "default_data.json").exists():
+        pytest.skip("no shared corpus")
+    cat = Catalog.from_data(json.loads((corpus / "default_data.json").read_text()))
+    rec = open_recorder(str(tmp_path / "state"), cat)
+    rec.handle(comment(9, 1, CB, cloudbase_report(1, smb3="FAILURE"), ts("2018-09-01"),
+                       status="MERGED"))
+    got = {k[2]: v["Rocky"]["result"] for k, v in rec.view.verdicts.items()}
+    assert got == {"Windows Server iSCSI Cinder driver": True, "Windows SMB3 Cinder driver": False}
+    assert (tmp_path / "state" / "driverlog.sqlite3").exists()
+    assert sum(1 for s in rec.states().values() if s == "none") == \
+        sum(1 for d in cat.drivers if not d.ci)

@@ -186,3 +186,23 @@ def test_odd_input_is_counted_or_cleaned_never_a_traceback(rec):
     bad = rec.metrics.registry.get_sample_value("driverlog_bad_events_total",
                                                 {"reason": "malformed"})
     assert bad == 2 and rec.position() == ts("2018-09-01")
+
+
+def test_mark_position_is_durable_and_monotonic(tmp_path):
+    path = str(tmp_path / "s.db")
+    r = Recorder(Store(path), catalog())
+    assert r.position() is None
+    r.mark_position(500)
+    r.mark_position(400)
+    assert r.position() == 500
+    r.store.close()
+    assert Recorder(Store(path), catalog()).position() == 500
+
+
+def test_listeners_hear_which_drivers_changed(rec):
+    heard = []
+    rec.add_listener(heard.append)
+    rec.handle(comment(180, 1, "acme-ci", "Patch Set 1: Build Failed", ts("2018-09-01")))
+    rec.handle(comment(181, 1, "human", "Patch Set 1: Build Failed", ts("2018-09-01")))
+    rec.set_catalog(catalog())
+    assert heard == [{ACME}, None]
