@@ -4,6 +4,7 @@ jsonschema is imported only when needed: it is most of the gate's start-up time.
 """
 import functools
 import json
+import re
 from importlib import resources
 from typing import List, Optional
 
@@ -102,11 +103,11 @@ def _explain(error):
     message = error.message
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
         for key in error.instance:
-            if key not in allowed:
-                yield Problem.at(path + (key,), "schema",
-                                 f"unexpected property {key!r}; allowed: "
-                                 + ", ".join(sorted(allowed)))
+            if key not in allowed and not any(p.search(key) for p in patterns):
+                hint = f"; allowed: {', '.join(sorted(allowed))}" if allowed else ""
+                yield Problem.at(path + (key,), "schema", f"unexpected property {key!r}{hint}")
         return
     if kind == "pattern":
         message = f"{short_repr(error.instance)} does not match {error.validator_value!r}"
