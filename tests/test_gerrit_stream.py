@@ -241,9 +241,22 @@ def test_a_failing_sink_gets_the_event_again(standin, client):
 def test_connections_are_closed_after_many_reconnects(standin, client):
     c = client()
     s = standin.server
-    for round in range(1, 4):
-        wait_for(lambda: metric(c, "driverlog_stream_connects_total") == round, "streaming")
+    for expected in range(1, 4):
+        wait_for(lambda n=expected: metric(c, "driverlog_stream_connects_total") == n, "streaming")
         s.drop_streams()
     wait_for(lambda: metric(c, "driverlog_stream_connects_total") == 4, "streaming")
     c.stop()
     wait_for(lambda: s.open_connections() == 0, "every connection closed")
+
+
+def test_gerrit_restart_with_same_host_key_loses_nothing(standin, client):
+    c = client()
+    s = standin.server
+    wait_for(lambda: c.state == "streaming", "streaming")
+    n = s.create_change("openstack/nova")
+    s.add_comment(n, 1, "acme-ci", "before the restart")
+    wait_for(lambda: c.sink_.comments(), "the first comment")
+    s.stop()
+    s.add_comment(n, 1, "acme-ci", "during the restart")   # Gerrit's index still has it
+    s.start()
+    wait_for(lambda: any("during" in x for x in c.sink_.comments()), "the recovered comment")

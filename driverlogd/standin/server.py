@@ -138,6 +138,7 @@ class StandIn:
         self._refuse = False
         self._lose = False
         self._running = False
+        self._acceptor: Optional[threading.Thread] = None
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "StandIn":
@@ -146,13 +147,18 @@ class StandIn:
         listener.bind((self.host, self.port))
         listener.listen(64)
         self.port = listener.getsockname()[1]
+        listener.settimeout(0.2)     # so stop() is noticed without closing under accept()
         self._listener, self._running = listener, True
-        threading.Thread(target=self._accept, args=(listener,), name="standin-accept",
-                         daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,),
+                                          name="standin-accept", daemon=True)
+        self._acceptor.start()
         return self
 
     def stop(self) -> None:
         self._running = False
+        if self._acceptor is not None:
+            self._acceptor.join(5)
+            self._acceptor = None
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -168,8 +174,11 @@ class StandIn:
         while self._running:
             try:
                 sock, _ = listener.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            sock.settimeout(None)
             if self._refuse or not self._running:
                 sock.close()
                 continue

@@ -1,0 +1,69 @@
+"""The stream client as the daemon runs it: in a greenlet of a gevent-patched process."""
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+CHILD = textwrap.dedent("""
+    from gevent import monkey
+    monkey.patch_all()
+    import json, sys
+    import gevent
+    from driverlogd.gerrit.config import GerritConfig
+    from driverlogd.gerrit.stream import StreamClient
+    from driverlogd.metrics import Metrics
+
+    port, key, known = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    seen, ticks = [], [0]
+
+    class Sink:
+        def handle(self, event):
+            if event.type == "comment-added" and event.comment not in seen:
+                seen.append(event.comment)
+                print(json.dumps({"event": event.comment}), flush=True)
+        def position(self):
+            return 0 if seen else None
+
+    def ticker():                # proves the hub keeps running while the client reads
+        while True:
+            ticks[0] += 1
+            gevent.sleep(0.01)
+
+    config = GerritConfig(host="127.0.0.1", port=port, username="driverlog", key_file=key,
+                          known_hosts=known, keepalive_interval=1, probe_timeout=2,
+                          backoff_initial=0.05, backoff_max=0.5)
+    client = StreamClient(config, Sink(), Metrics(),
+                          on_state=lambda s, r: print(json.dumps({"state": s}), flush=True))
+    gevent.spawn(ticker)
+    g = gevent.spawn(client.run)
+    with gevent.Timeout(60, False):
+        while len(seen) < 2:
+            gevent.sleep(0.02)
+    client.stop()
+    g.join(10)
+    print(json.dumps({"seen": seen, "ticks": ticks[0], "stopped": g.dead}), flush=True)
+""")
+
+
+def test_stream_client_under_gevent(standin):
+    s = standin.server
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(s.port), str(standin.client_key),
+                             str(standin.known_hosts)], stdout=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 30
+        while s.stream_count() == 0 and time.monotonic() < end:
+            time.sleep(0.02)
+        n = s.create_change("openstack/nova")
+        s.add_comment(n, 1, "acme-ci", "live")
+        for line in proc.stdout:     # the child gives up by itself after 60 s
+            if "event" in json.loads(line):
+                break
+        s.drop_streams()             # the second comes back through reconnect + catch-up
+        s.add_comment(n, 1, "acme-ci", "recovered")
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert [c.split("\n\n")[1] for c in result["seen"]] == ["live", "recovered"]
+    assert result["stopped"] and result["ticks"] > 0
