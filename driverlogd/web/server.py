@@ -1,5 +1,6 @@
 """The gevent pywsgi server around the app."""
 import logging
+import socket
 
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -17,6 +18,10 @@ class Handler(WSGIHandler):
 
     def __init__(self, sock, address, server, rfile=None):
         sock.settimeout(getattr(server, "socket_timeout", self.socket_timeout))
+        try:   # headers and body may leave in two writes: no Nagle delay
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         super().__init__(sock, address, server, rfile)
 
     def get_environ(self):

@@ -5,6 +5,7 @@ bytes; a request then only filters, sorts and joins bytes. A generation bump
 refreshes only the drivers the read model names (`changed_keys`), so a new
 verdict is visible at once without re-serialising 10,000 drivers.
 """
+import gc
 import json
 import os
 import re
@@ -205,4 +206,8 @@ class Snapshots:
             by_key.setdefault(("~",) + tuple(x.lower() for x in d.key), i)
         self.full_builds += 1
         self._epoch += 1
+        # Tens of thousands of long-lived, acyclic objects: keep the cyclic GC
+        # from rescanning them on every full collection (pauses of ~50 ms at
+        # 10,000 drivers). They are still freed by reference counting.
+        gc.freeze()
         return Snapshot(catalog, generation, emails, records, by_key, self._epoch, self.clock())
