@@ -1,0 +1,162 @@
+"""driverlogd's wiring: catalog → store → recorder ← stream; web reads the recorder.
+
+Greenlets: the Gerrit stream (after a bootstrap on an empty store), the HTTP
+server, a ticker (metrics, the change feed, the export), the systemd watchdog.
+Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
+SIGINT stop within seconds.
+"""
+import logging
+import os
+import signal
+import time
+
+import gevent
+import gevent.event
+
+from driverlogd import bootstrap as bootstrap_mod
+from driverlogd import catalog as catalog_mod
+from driverlogd.export import Exporter
+from driverlogd.gerrit.config import GerritConfig
+from driverlogd.gerrit.query import GerritQuery, events_from_change
+from driverlogd.gerrit.ssh import connect
+from driverlogd.gerrit.stream import StreamClient
+from driverlogd.metrics import Metrics
+from driverlogd.recorder import Recorder
+from driverlogd.service.readmodel import RecorderReadModel
+from driverlogd.service.sdnotify import Notifier
+from driverlogd.store.db import Store
+from driverlogd.web import make_app, serve
+
+log = logging.getLogger("driverlogd")
+TICK_SECONDS = 2.0
+READY_STATES = ("streaming", "catching-up", "bootstrapping")
+
+
+class Service:
+    def __init__(self, cfg, metrics=None, notifier=None):
+        self.cfg = cfg
+        self.metrics = metrics or Metrics()
+        self.notifier = notifier or Notifier()
+        self.stopping = gevent.event.Event()
+        self.exporter = None
+        self.stream = None
+
+    # -- start ----------------------------------------------------------------
+
+    def run(self) -> int:
+        cfg = self.cfg
+        catalog = catalog_mod.load(cfg.catalog)
+        os.makedirs(cfg.state_dir, exist_ok=True)
+        self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
+        self.recorder = Recorder(self.store, catalog, self.metrics,
+                                 stale_after=cfg.stale_after_days * 86400)
+        self.model = RecorderReadModel(self.recorder, show_emails=cfg.show_emails)
+        if cfg.export_path:
+            self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
+            self.exporter.start()
+        self.gerrit = GerritConfig(host=cfg.gerrit_host, port=cfg.gerrit_port,
+                                   username=cfg.gerrit_username, key_file=cfg.key_file,
+                                   known_hosts=cfg.known_hosts, subscribe=cfg.subscribe)
+        self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port)
+        log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
+                 self.server.server_port, len(catalog.drivers))
+        self.stream = StreamClient(self.gerrit, self.recorder, self.metrics,
+                                   on_state=self._stream_state)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(sig, self.stop)
+        gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
+        workers = [gevent.spawn(self._follow), gevent.spawn(self._tick)]
+        if self.notifier.watchdog_interval:
+            workers.append(gevent.spawn(self._watchdog))
+        self.notifier.ready(f"serving {len(catalog.drivers)} drivers on port "
+                            f"{self.server.server_port}")
+        self.stopping.wait()
+        self._shutdown(workers)
+        return 0
+
+    def _follow(self):
+        """Bootstrap an empty store the batch job's way, then follow the stream."""
+        if bootstrap_mod.needs_bootstrap(self.store):
+            self._stream_state("bootstrapping", "reading recent merged changes per CI")
+            started = int(time.time())
+            self._bootstrap(self.recorder.catalog)
+            if self.recorder.position() is None:
+                # Nothing found: stream from the bootstrap's start, not from now.
+                self.recorder.mark_position(started)
+        self.stream.run()
+
+    def _bootstrap(self, catalog, groups=None):
+        conn = None
+
+        def query(q):
+            nonlocal conn
+            if conn is None or conn.closed_because:
+                conn = connect(self.gerrit)
+            client = GerritQuery(self.gerrit, self.metrics, connection=conn)
+            for change in client.changes(q):
+                yield from events_from_change(change)
+        try:
+            result = bootstrap_mod.bootstrap(catalog, query, self.recorder, log,
+                                             limit=self.cfg.bootstrap_limit, groups=groups)
+            log.info("bootstrap done: %(queries)d queries, %(failed)d failed, "
+                     "%(events)d events", result)
+        except Exception:
+            log.exception("bootstrap failed; the stream's catch-up goes on from here")
+        finally:
+            if conn is not None:
+                conn.close()
+
+    # -- state, health, periodic work ------------------------------------------
+
+    def _stream_state(self, state, reason):
+        self.model.set_health(state in READY_STATES, reason)
+        self.notifier.status(reason)
+
+    def _tick(self):
+        while not self.stopping.wait(TICK_SECONDS):
+            try:
+                self.model.diff()
+                self.recorder.refresh_metrics()
+            except Exception:
+                log.exception("periodic refresh failed")
+
+    def _watchdog(self):
+        while not self.stopping.wait(self.notifier.watchdog_interval):
+            self.notifier.watchdog()
+
+    # -- reload and stop ---------------------------------------------------------
+
+    def reload(self):
+        self.notifier.reloading()
+        try:
+            catalog = catalog_mod.load(self.cfg.catalog)
+        except catalog_mod.CatalogError as e:
+            self.metrics.catalog_reloads.labels("failure").inc()
+            log.error("catalog reload refused, the old catalog stays in service:\n%s", e)
+            self.notifier.ready("catalog reload refused; see the log")
+            return False
+        new_groups = self.recorder.set_catalog(catalog)
+        self.model.catalog_replaced()
+        self.metrics.catalog_reloads.labels("success").inc()
+        log.info("catalog reloaded: %d drivers", len(catalog.drivers))
+        if new_groups:
+            log.info("bootstrapping %d CI account(s) new to the catalog", len(new_groups))
+            gevent.spawn(self._bootstrap, catalog, new_groups)
+        self.notifier.ready(f"serving {len(catalog.drivers)} drivers")
+        return True
+
+    def stop(self):
+        if not self.stopping.is_set():
+            log.info("stopping")
+            self.notifier.stopping()
+            self.stopping.set()
+
+    def _shutdown(self, workers):
+        self.stream.stop()
+        self.server.stop(timeout=2)
+        gevent.joinall(workers, timeout=2)
+        gevent.killall([w for w in workers if not w.dead], timeout=1)
+        if self.exporter:
+            self.exporter.close()
+        self.store.close()
+        log.info("stopped")

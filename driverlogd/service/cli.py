@@ -1,0 +1,95 @@
+"""`driverlogd`: run the daemon, detach it, check a config, or run the demo.
+
+gevent monkey-patches only after argument parsing and after any fork, so
+`--daemonize` forks a clean process and errors reach the terminal.
+"""
+import argparse
+import logging
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="driverlogd",
+        description="Follow Gerrit's event stream and serve vendor driver CI verdicts.")
+    sub = p.add_subparsers(dest="command")
+    p.add_argument("--config", metavar="FILE", help="YAML config (see config/driverlogd.yaml)")
+    p.add_argument("--daemonize", action="store_true",
+                   help="detach from the terminal (python-daemon); needs --pidfile")
+    p.add_argument("--pidfile", metavar="FILE", help="pid file; a second instance is refused")
+    p.add_argument("--log-file", metavar="FILE",
+                   help="log here instead of stderr (default with --daemonize: "
+                        "STATE_DIR/driverlogd.log)")
+    p.add_argument("--check-config", action="store_true",
+                   help="validate the config and the catalog, then exit")
+    demo = sub.add_parser("demo", help="run the whole system on this machine: a local Gerrit "
+                                       "stand-in, CI traffic, driverlogd and the dashboard")
+    demo.add_argument("--http-port", type=int, default=8080, help="dashboard port (default 8080)")
+    demo.add_argument("--state-dir", default="demo-state",
+                      help="where the demo keeps keys, config and database (default ./demo-state)")
+    demo.add_argument("--rate", type=float, default=2.0,
+                      help="CI comments per second the traffic generator posts (default 2)")
+    return p
+
+
+def setup_logging(level="INFO", log_file=None):
+    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    return handler
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from driverlogd.demo import run
+        return run.main(args)
+    if not args.config:
+        print("driverlogd: --config FILE is required (or: driverlogd demo)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.daemonize and not args.pidfile:
+        print("driverlogd: --daemonize needs --pidfile FILE", file=sys.stderr)
+        return EXIT_USAGE
+
+    from driverlogd.service import config as config_mod
+    from driverlogd.service import preflight
+    try:
+        cfg = config_mod.load(args.config)
+        catalog = preflight.check(cfg)
+    except (config_mod.ConfigError, preflight.PreflightError) as e:
+        print(f"driverlogd: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check_config:
+        print(f"driverlogd: {args.config} is valid; catalog has {len(catalog.drivers)} drivers")
+        return EXIT_OK
+
+    if args.daemonize:
+        from driverlogd.service import daemonize
+        log_file = args.log_file or daemonize.default_log_file(cfg)
+        try:
+            context = daemonize.context(args.pidfile, log_file)
+        except daemonize.AlreadyRunning as e:
+            print(f"driverlogd: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        with context:
+            setup_logging(cfg.log_level, log_file)
+            return _run(cfg)
+    setup_logging(cfg.log_level, args.log_file)
+    return _run(cfg)
+
+
+def _run(cfg):
+    # Patch before paramiko, sqlite users or sockets are imported: after here,
+    # every blocking call yields to the hub.
+    from gevent import monkey
+    monkey.patch_all()
+    from driverlogd.service.app import Service
+    return Service(cfg).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Checks run before the daemon starts, so a bad setup stops with one message.
+
+The catalog goes through the very checks the gate runs; the SSH key and
+known_hosts are parsed now rather than failing on the first connect.
+"""
+import paramiko
+
+from driverlogd import catalog as catalog_mod
+
+
+class PreflightError(Exception):
+    pass
+
+
+def check(cfg):
+    """Return the loaded catalog, or raise PreflightError saying what is wrong."""
+    load_private_key(cfg.key_file)
+    hosts = paramiko.HostKeys()
+    try:
+        hosts.load(cfg.known_hosts)
+    except (OSError, paramiko.SSHException, ValueError) as e:
+        raise PreflightError(f"gerrit.known_hosts: cannot read {cfg.known_hosts}: {e}") from None
+    try:
+        return catalog_mod.load(cfg.catalog)
+    except catalog_mod.CatalogError as e:
+        raise PreflightError(f"catalog {cfg.catalog} is invalid:\n{e}") from None
+
+
+def load_private_key(path):
+    """Load an unencrypted private key of any type paramiko knows."""
+    errors = []
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return cls.from_private_key_file(path)
+        except paramiko.PasswordRequiredException:
+            raise PreflightError(
+                f"gerrit.key_file: {path} is encrypted; a daemon needs a key without a "
+                "passphrase") from None
+        except (paramiko.SSHException, ValueError) as e:
+            errors.append(str(e))
+        except OSError as e:
+            raise PreflightError(f"gerrit.key_file: cannot read {path}: {e.strerror}") from None
+    raise PreflightError(f"gerrit.key_file: {path} is not a private key paramiko can use "
+                         f"({errors[-1]})")
