@@ -186,3 +186,18 @@ def test_phone_viewport_has_no_horizontal_scroll(browser, server):
     assert pg.evaluate("document.documentElement.scrollWidth") <= 375
     assert pg.locator("#rows tr:not(.detail)").first.bounding_box()["width"] <= 375
     pg.close()
+
+
+def test_ten_thousand_drivers_render_in_pages(browser):
+    from driverlogd.catalog.model import Catalog
+    from tests.webfake import generate_data
+    with ServerThread(FakeReadModel(Catalog.from_data(generate_data(10000)))) as srv:
+        pg = browser.new_page(viewport={"width": 1280, "height": 900})
+        pg.set_default_timeout(20000)
+        pg.goto(srv.url + "/?release=all")
+        pg.wait_for_selector("#rows tr")
+        assert pg.locator("#status").inner_text().startswith("10000 of 10000 drivers")
+        assert pg.locator("#rows tr").count() <= 300          # only what is near the view
+        pg.fill("#f-q", "driver 09999")
+        expect(pg.locator("#rows button.opener")).to_have_count(1)
+        pg.close()
