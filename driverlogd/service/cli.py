@@ -5,6 +5,7 @@ gevent monkey-patches only after argument parsing and after any fork, so
 """
 import argparse
 import logging
+import signal
 import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -82,7 +83,15 @@ def main(argv=None):
     return _run(cfg)
 
 
+def _early_stop(signum, frame):
+    raise SystemExit(0)
+
+
 def _run(cfg):
+    # Until the service installs its own handlers: a reload before anything is
+    # loaded is moot, and a stop must still unwind (pidfile, database).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _early_stop)
     # Patch before paramiko, sqlite users or sockets are imported: after here,
     # every blocking call yields to the hub.
     from gevent import monkey
