@@ -185,8 +185,6 @@ class Recorder:
                 self.view.set_verdict(u[1], u[2], u[3])
                 if self.metrics and u[4]:
                     self.metrics.verdict_changes.inc()
-        if self.metrics:
-            self.metrics.last_event_timestamp.set(self._position)
         if updates:
             self._notify({u[1] for u in updates})
 
