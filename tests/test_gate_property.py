@@ -94,7 +94,7 @@ def mutated_bytes(draw):
     return data
 
 
-LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): \$\S*: .+$")
+LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): \$(\S|\[\"[^\"]*\"\])*: .+$")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
