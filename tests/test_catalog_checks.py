@@ -135,3 +135,15 @@ def test_load_raises_catalog_error_with_readable_summary(tmp_path):
     with pytest.raises(CatalogError) as info:
         load(tmp_path / "missing.json")
     assert info.value.problems[0].code == "unreadable"
+
+
+def test_paths_and_messages_stay_on_one_line_whatever_the_keys():
+    from driverlogd.gate.report import text
+    doc = json.loads((FIXTURES / "valid.json").read_text())
+    doc["x\u2028y\x85"] = 1
+    doc["drivers"][0]["vendor"] = "Zed\u2028Corp"
+    result = check_bytes(json.dumps(doc).encode(), "c.json")
+    lines = text(result)
+    assert len(lines) == 3
+    assert '$["x\\u2028y\\u0085"]' in lines[0] or '$["x\\u2028y\\u0085"]' in lines[1]
+    assert all(len(line.splitlines()) == 1 for line in lines)

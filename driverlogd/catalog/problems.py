@@ -26,7 +26,8 @@ def format_path(path: Sequence[PathPart]) -> str:
 
 def _quote(key: str) -> str:
     escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'
+    # Non-printables (\x85, \u2028 too) escaped: a report line must stay one line.
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
 
 
 @dataclasses.dataclass

@@ -10,7 +10,8 @@ MAX_MESSAGE = 400
 
 
 def _one_line(message: str) -> str:
-    message = message.replace("\r", "\\r").replace("\n", "\\n")
+    # Any line break (\x85 and \u2028 are ones too) would split the report line.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 3] + "..."
 
 
