@@ -124,3 +124,18 @@ def test_metrics_pass_promtool(daemon, standin):
 def test_sigterm_stops_cleanly(daemon):
     assert daemon.stop(signal.SIGTERM, timeout=15) == 0
     assert "stopped" in daemon.log_text()
+
+
+def test_a_ci_gone_quiet_turns_silent_driver_and_release(tmp_path, standin):
+    # stale_after of about two seconds: the pass is fresh, then it is old proof.
+    d = Daemon(tmp_path, standin, extra="stale_after_days: 0.00002\n").start()
+    try:
+        ci_report(standin.server, PASS, 10)
+        wait_for(lambda: verdict(d), what="the verdict")
+        wait_for(lambda: d.driver(NOVA, ACME, VGPU)["state"] == "silent", what="silence")
+        cell = release(d.driver(NOVA, ACME, VGPU), "Hibiscus")
+        assert cell["state"] == "silent" and cell["ci"]["result"] is True
+        feed = d.get("/api/v1/feed.atom")[1].decode()
+        assert "silent" in feed
+    finally:
+        d.stop()

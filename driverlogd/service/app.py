@@ -115,7 +115,9 @@ class Service:
     def _tick(self):
         while not self.stopping.wait(TICK_SECONDS):
             try:
-                self.model.diff()
+                changed = self.model.diff()
+                if changed:
+                    log.info("%d CI state change(s)", changed)
                 self.recorder.refresh_metrics()
             except Exception:
                 log.exception("periodic refresh failed")

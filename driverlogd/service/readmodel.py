@@ -23,10 +23,13 @@ class RecorderReadModel:
         self.generation = 1
         self._changed = {}                   # key -> generation of its last change
         self._feed = collections.deque(maxlen=FEED_LENGTH)
-        self._seen = None                    # (states, verdict results) at the last diff
         self._lock = threading.Lock()
         self._health = (False, "starting")
+        self._all_changed_at = 0
         recorder.add_listener(self._bump)
+        # The baseline is the state at start: whatever changes after, even
+        # before the first diff, is a change.
+        self._seen = self._look(clock())
 
     @property
     def catalog(self):
@@ -35,12 +38,15 @@ class RecorderReadModel:
     def _bump(self, keys=None):
         with self._lock:
             self.generation += 1
+            if keys is None:
+                self._all_changed_at = self.generation
             for key in keys or ():
                 self._changed[key] = self.generation
 
     def catalog_replaced(self):
         with self._lock:
             self.generation += 1
+            self._all_changed_at = self.generation
             self._changed.clear()
 
     def set_health(self, ready, why):
@@ -52,9 +58,23 @@ class RecorderReadModel:
         return self._health
 
     def driver_status(self, key):
-        status = self.recorder.status(key)
-        return {"state": status["state"], "releases": status["verdicts"],
-                "health": status["health"]}
+        now = self.clock()
+        status = self.recorder.status(key, now)
+        releases = {}
+        for rid, v in status["verdicts"].items():
+            # A release's cell ages like the driver's mark: old proof is silent proof.
+            if now - v["timestamp"] > self.recorder.stale_after:
+                v = dict(v, state="silent")
+            releases[rid] = v
+        return {"state": status["state"], "releases": releases, "health": status["health"]}
+
+    def changed_keys(self, since_generation):
+        """Drivers changed after `since_generation`, so the web layer re-renders only
+        those; None when it cannot tell (a catalog reload), meaning all of them."""
+        with self._lock:
+            if self._all_changed_at > since_generation:
+                return None
+            return {k for k, g in self._changed.items() if g > since_generation}
 
     def votes(self, key, limit=50):
         return self.recorder.votes(key, limit)
@@ -66,18 +86,19 @@ class RecorderReadModel:
 
     # -- the periodic diff that feeds `changes` ----------------------------
 
-    def diff(self):
-        """Record what changed state since the last call; returns how many."""
-        now = self.clock()
+    def _look(self, now):
         states = self.recorder.states(now)
         results = {}
         for key in states:
             for release, v in self.recorder.verdicts(key).items():
                 results[(key, release)] = (v["result"], v.get("review_url"), v.get("timestamp"))
-        previous, self._seen = self._seen, (states, results)
-        if previous is None:
-            return 0    # the first look is the baseline, not a change
-        old_states, old_results = previous
+        return states, results
+
+    def diff(self):
+        """Record what changed state since the last call; returns how many."""
+        now = self.clock()
+        (old_states, old_results), self._seen = self._seen, self._look(now)
+        states, results = self._seen
         found = []
         for key, state in states.items():
             if old_states.get(key) != state:
