@@ -38,7 +38,7 @@ CHILD = textwrap.dedent("""
     gevent.spawn(ticker)
     g = gevent.spawn(client.run)
     with gevent.Timeout(60, False):
-        while len(seen) < 2:
+        while len(seen) < 3:
             gevent.sleep(0.02)
     client.stop()
     g.join(10)
@@ -56,14 +56,16 @@ def test_stream_client_under_gevent(standin):
             time.sleep(0.02)
         n = s.create_change("openstack/nova")
         s.add_comment(n, 1, "acme-ci", "live")
-        for line in proc.stdout:     # the child gives up by itself after 60 s
-            if "event" in json.loads(line):
-                break
+        events = (line for line in proc.stdout if "event" in json.loads(line))
+        next(events)                 # the child gives up by itself after 60 s
         s.drop_streams()             # the second comes back through reconnect + catch-up
         s.add_comment(n, 1, "acme-ci", "recovered")
+        next(events)
+        s.go_silent()                # the probe's deadline fires in a greenlet
+        s.add_comment(n, 1, "acme-ci", "after silence")
         out, _ = proc.communicate(timeout=90)
     finally:
         proc.kill()
     result = json.loads(out.strip().splitlines()[-1])
-    assert [c.split("\n\n")[1] for c in result["seen"]] == ["live", "recovered"]
+    assert [c.split("\n\n")[1] for c in result["seen"]] == ["live", "recovered", "after silence"]
     assert result["stopped"] and result["ticks"] > 0
