@@ -1,4 +1,6 @@
 """GerritQuery against the stand-in: paging, conversion to events, catch-up."""
+import time
+
 import pytest
 
 from driverlogd.gerrit import quoting
@@ -18,14 +20,12 @@ def test_paging_reads_every_change_newest_first(standin):
     assert sorted(got) == numbers and len(got) == 7
     starts = [c for c in s.commands if c.startswith("gerrit query")]
     assert [c.split("--start ")[1].split()[0] for c in starts] == ["0", "3", "6"]
-    assert s.open_connections() == 0 or True   # closed by the client; the server notices later
 
 
 def test_query_closes_its_connection(standin):
     s = standin.server
     s.create_change("p")
     list(GerritQuery(standin.config(), Metrics()).changes("status:open"))
-    import time
     end = time.monotonic() + 10
     while s.open_connections() and time.monotonic() < end:
         time.sleep(0.02)
