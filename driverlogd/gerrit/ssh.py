@@ -228,6 +228,9 @@ def connect(config: GerritConfig) -> Connection:
     except OSError as e:
         raise NetworkError(f"cannot reach {config.address}: {e}") from None
     _keepalive(sock, config.keepalive_interval, config.keepalive_interval + config.probe_timeout)
+    # SSH sends small packets (channel opens, window adjusts) and waits for the
+    # answer: with Nagle's algorithm each such round trip waits for a delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     transport = paramiko.Transport(sock)
     conn = Connection(config, transport)
     try:

@@ -186,6 +186,7 @@ class StandIn:
                              daemon=True).start()
 
     def _serve(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # as Gerrit's SSHD does
         wire = Wire(sock)
         transport = paramiko.Transport(wire)
         transport.add_server_key(self.host_key)
