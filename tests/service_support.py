@@ -48,7 +48,7 @@ class Daemon:
             % (self.standin.server.port, self.standin.client_key, self.standin.known_hosts,
                http_port, self.extra))
 
-    def start(self, env=None, args=()):
+    def start(self, env=None, args=(), wait=True):
         import socket
         if self.port is None:
             with socket.socket() as s:     # a free port, kept across restarts
@@ -60,6 +60,10 @@ class Daemon:
             [sys.executable, "-m", "driverlogd.service.cli", "--config", str(self.config),
              *args], stdout=self.log, stderr=subprocess.STDOUT,
             env=dict(os.environ, **(env or {})))
+        if not wait:
+            wait_for(lambda: self.proc.poll() is not None or self.answers(), 60,
+                     what="driverlogd to answer HTTP")
+            return self
         wait_for(lambda: self.proc.poll() is not None or self.healthy(), 60,
                  what="driverlogd to become healthy")
         assert self.proc.poll() is None, self.log_text()
@@ -79,6 +83,13 @@ class Daemon:
         status, body = self.get(path)
         assert status == 200, (status, body[:500])
         return json.loads(body)
+
+    def answers(self):
+        try:
+            self.get("/healthz")
+            return True
+        except OSError:
+            return False
 
     def healthy(self):
         try:

@@ -153,3 +153,24 @@ def test_sigterm_stops_within_seconds(tmp_path, standin):
     assert d.stop(signal.SIGTERM, timeout=15) == 0
     # Reported, not asserted: timing belongs to the benchmarks.
     print(f"stopped in {time.monotonic() - started:.2f} s")
+
+
+def test_wrong_host_key_is_refused_and_healthz_says_why(tmp_path, standin):
+    from driverlogd.standin import generate_key, write_known_hosts
+    impostor = tmp_path / "other_host_key"
+    generate_key(impostor)
+    write_known_hosts(standin.known_hosts, "127.0.0.1", standin.server.port, impostor)
+    number = standin.server.create_change("openstack/nova")
+    standin.server.merge(number)
+    d = Daemon(tmp_path, standin).start(wait=False)
+    try:
+        def refused():
+            status, body = d.get("/healthz")
+            return status == 503 and "host key" in body.decode().lower() and body.decode()
+        why = wait_for(refused, what="/healthz to report the host key")
+        assert "SHA256:" in why and f"127.0.0.1]:{standin.server.port}" in why
+        assert 'driverlog_stream_connect_failures_total{reason="host_key"}' in \
+            d.get("/metrics")[1].decode()
+        assert not [c for c in standin.server.commands if "stream-events" in c]
+    finally:
+        d.stop()

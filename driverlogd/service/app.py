@@ -16,9 +16,10 @@ import gevent.event
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
 from driverlogd.export import Exporter
+from driverlogd.gerrit.backoff import Backoff
 from driverlogd.gerrit.config import GerritConfig
 from driverlogd.gerrit.query import GerritQuery, events_from_change
-from driverlogd.gerrit.ssh import connect
+from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
 from driverlogd.recorder import Recorder
@@ -77,20 +78,37 @@ class Service:
     def _follow(self):
         """Bootstrap an empty store the batch job's way, then follow the stream."""
         if bootstrap_mod.needs_bootstrap(self.store):
-            self._stream_state("bootstrapping", "reading recent merged changes per CI")
             started = int(time.time())
-            self._bootstrap(self.recorder.catalog)
-            if self.recorder.position() is None:
+            ran = self._bootstrap(self.recorder.catalog)
+            if ran and self.recorder.position() is None:
                 # Nothing found: stream from the bootstrap's start, not from now.
                 self.recorder.mark_position(started)
         self.stream.run()
 
+    def _connect_for_bootstrap(self):
+        """Connect, waiting out failures (a wrong host key, auth, network) with
+        backoff and saying why, as the stream client does."""
+        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
+        while not self.stopping.is_set():
+            try:
+                return connect(self.gerrit)
+            except GerritError as e:
+                self.metrics.stream_connect_failures.labels(e.reason).inc()
+                delay = backoff.next()
+                log.error("bootstrap: %s; retrying in %.1f s", e, delay)
+                self._stream_state("backoff", f"{e}; retrying in {delay:.1f} s")
+                self.stopping.wait(delay)
+        return None
+
     def _bootstrap(self, catalog, groups=None):
-        conn = None
+        conn = self._connect_for_bootstrap()
+        if conn is None:
+            return False
+        self._stream_state("bootstrapping", "reading recent merged changes per CI")
 
         def query(q):
             nonlocal conn
-            if conn is None or conn.closed_because:
+            if conn.closed_because:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             for change in client.changes(q):
@@ -103,8 +121,8 @@ class Service:
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
-            if conn is not None:
-                conn.close()
+            conn.close()
+        return True
 
     # -- state, health, periodic work ------------------------------------------
 

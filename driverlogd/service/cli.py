@@ -68,6 +68,11 @@ def main(argv=None):
         print(f"driverlogd: {args.config} is valid; catalog has {len(catalog.drivers)} drivers")
         return EXIT_OK
 
+    # Until the service installs its own handlers: a reload before anything is
+    # loaded is moot, and a stop must still unwind (pidfile, database). Set
+    # before detaching, so the daemon inherits them from its first instant.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _early_stop)
     if args.daemonize:
         from driverlogd.service import daemonize
         log_file = args.log_file or daemonize.default_log_file(cfg)
@@ -88,10 +93,6 @@ def _early_stop(signum, frame):
 
 
 def _run(cfg):
-    # Until the service installs its own handlers: a reload before anything is
-    # loaded is moot, and a stop must still unwind (pidfile, database).
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _early_stop)
     # Patch before paramiko, sqlite users or sockets are imported: after here,
     # every blocking call yields to the hub.
     from gevent import monkey

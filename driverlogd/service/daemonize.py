@@ -52,6 +52,12 @@ class _Context:
             self.ctx.open()
         except lockfile.AlreadyLocked:
             raise AlreadyRunning(f"pidfile {self.path} is held by another instance") from None
+        except BaseException:
+            # Stopped while detaching (SIGTERM right after the pidfile appeared):
+            # still remove the pidfile.
+            if self.ctx.is_open:
+                self.ctx.close()
+            raise
         return self
 
     def __exit__(self, *exc):
