@@ -5,6 +5,8 @@ Contract (the service runs it; the verdict engine is the sink):
     class EventSink(Protocol):
         def handle(self, event) -> None: ...      # returns once durably recorded
         def position(self) -> Optional[int]: ...  # last durable eventCreatedOn; None if empty
+        # optional: handle_batch(events), all durably recorded when it returns;
+        # used for the lines of one read and for catch-up, one transaction each
 
     client = StreamClient(config, sink, metrics, on_state=None)
     client.run()      # loops until stop(): in a greenlet (daemon) or a thread (tests)
@@ -51,6 +53,7 @@ from .query import GerritQuery
 from .ssh import Connection, GerritError, NetworkError, connect
 
 log = logging.getLogger(__name__)
+CATCHUP_BATCH = 500     # events a transaction during catch-up
 
 
 class EventSink(Protocol):
@@ -171,17 +174,31 @@ class StreamClient:
             if not data:
                 status = chan.exit_status if chan.exit_status_ready() else "none"
                 raise NetworkError(f"stream-events from {cfg.address} ended (exit status {status})")
+            # Every complete line of this read goes on now, as one batch: one
+            # transaction for a burst, and nothing waits for the next packet.
+            batch = []
             for line in splitter.feed(data):
-                self._line(conn, line)
+                event = self._event(line)
+                if isinstance(event, DroppedOutput):
+                    self._deliver(batch)
+                    batch = []
+                    log.warning("gerrit %s dropped events for this stream; catching up",
+                                self.config.address)
+                    self._catch_up(conn, "dropped-output")
+                    self._set_state("streaming", f"streaming events from {self.config.address}")
+                elif event is not None:
+                    batch.append(event)
+            self._deliver(batch)
 
     def _bad(self, reason: str, detail: str) -> None:
         log.warning("gerrit stream: skipped a line (%s): %s", reason, detail[:200])
         self.metrics.bad_events.labels(reason).inc()
 
-    def _line(self, conn: Connection, line) -> None:
+    def _event(self, line):
+        """The line's event, or None for a bad line (counted) or one we do not use."""
         obj = line if isinstance(line, BadLine) else decode(line)
         if obj is None:
-            return
+            return None
         if isinstance(obj, BadLine):
             return self._bad(obj.reason, obj.detail)
         try:
@@ -190,21 +207,26 @@ class StreamClient:
             return self._bad("malformed", str(e))
         if event is None:
             self.metrics.events.labels("other").inc()
-            return
+            return None
         self.metrics.events.labels(event.type).inc()
-        if isinstance(event, DroppedOutput):
-            log.warning("gerrit %s dropped events for this stream; catching up", self.config.address)
-            self._catch_up(conn, "dropped-output")
-            self._set_state("streaming", f"streaming events from {self.config.address}")
-            return
-        self._deliver(event)
+        return event
 
-    def _deliver(self, event) -> None:
+    def _deliver(self, events) -> None:
+        """Hand events to the sink; they count as processed once it returns."""
+        if not events:
+            return
         if self._stop.is_set():
             raise _Stopping()
-        self.sink.handle(event)
-        self.metrics.event_lag.observe(max(0.0, time.time() - event.created_on))
-        self.metrics.last_event_timestamp.set(event.created_on)
+        batch = getattr(self.sink, "handle_batch", None)
+        if batch is not None and len(events) > 1:
+            batch(events)
+        else:
+            for event in events:
+                self.sink.handle(event)
+        now = time.time()
+        for event in events:
+            self.metrics.event_lag.observe(max(0.0, now - event.created_on))
+        self.metrics.last_event_timestamp.set(max(e.created_on for e in events))
 
     def _catch_up(self, conn: Connection, why: str) -> None:
         position = self.sink.position()
@@ -214,8 +236,7 @@ class StreamClient:
         since = max(0, int(position) - self.config.catchup_overlap)
         self._set_state("catching-up", f"catching up from {since} after {why}")
         query = GerritQuery(self.config, self.metrics, connection=conn)
-        count = 0
-        for event in query.catch_up(since, self.catchup_extra):
-            self._deliver(event)
-            count += 1
-        log.info("catch-up after %s from %d: %d events", why, since, count)
+        events = list(query.catch_up(since, self.catchup_extra))
+        for i in range(0, len(events), CATCHUP_BATCH):
+            self._deliver(events[i:i + CATCHUP_BATCH])
+        log.info("catch-up after %s from %d: %d events", why, since, len(events))

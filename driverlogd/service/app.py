@@ -44,9 +44,10 @@ class Service:
 
     # -- start ----------------------------------------------------------------
 
-    def run(self) -> int:
+    def run(self, catalog=None) -> int:
+        """Serve until stopped; `catalog` is the one the preflight checks loaded."""
         cfg = self.cfg
-        catalog = catalog_mod.load(cfg.catalog)
+        catalog = catalog or catalog_mod.load(cfg.catalog)
         os.makedirs(cfg.state_dir, exist_ok=True)
         self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
         self.recorder = Recorder(self.store, catalog, self.metrics,

@@ -83,22 +83,22 @@ def main(argv=None):
             return EXIT_FAILED
         with context:
             setup_logging(cfg.log_level, log_file)
-            return _run(cfg)
+            return _run(cfg, catalog)
     setup_logging(cfg.log_level, args.log_file)
-    return _run(cfg)
+    return _run(cfg, catalog)
 
 
 def _early_stop(signum, frame):
     raise SystemExit(0)
 
 
-def _run(cfg):
+def _run(cfg, catalog):
     # Patch before paramiko, sqlite users or sockets are imported: after here,
     # every blocking call yields to the hub.
     from gevent import monkey
     monkey.patch_all()
     from driverlogd.service.app import Service
-    return Service(cfg).run()
+    return Service(cfg).run(catalog)
 
 
 if __name__ == "__main__":
