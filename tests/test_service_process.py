@@ -174,3 +174,13 @@ def test_wrong_host_key_is_refused_and_healthz_says_why(tmp_path, standin):
         assert not [c for c in standin.server.commands if "stream-events" in c]
     finally:
         d.stop()
+
+
+def test_busy_port_exits_2_with_a_clear_message(setup):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        setup.write_config(busy.getsockname()[1])
+        out = run("--config", str(setup.config))
+    assert out.returncode == 2, out.stderr
+    assert "cannot listen on 127.0.0.1:" in out.stderr and "Traceback" not in out.stderr

@@ -25,7 +25,7 @@ from driverlogd.metrics import Metrics
 from driverlogd.recorder import Recorder
 from driverlogd.service.readmodel import RecorderReadModel
 from driverlogd.service.sdnotify import Notifier
-from driverlogd.store.db import Store
+from driverlogd.store.db import Store, StoreError
 from driverlogd.web import make_app, serve
 
 log = logging.getLogger("driverlogd")
@@ -45,10 +45,24 @@ class Service:
     # -- start ----------------------------------------------------------------
 
     def run(self, catalog=None) -> int:
-        """Serve until stopped; `catalog` is the one the preflight checks loaded."""
+        """Serve until stopped; `catalog` is the one the preflight checks loaded.
+        Returns the exit status: 0 after a clean stop, 2 when it cannot start."""
+        try:
+            workers = self._start(catalog or catalog_mod.load(self.cfg.catalog))
+        except (OSError, StoreError) as e:
+            # A busy port, an unwritable state_dir: say which, no traceback.
+            log.error("cannot start: %s", e)
+            return 2
+        self.stopping.wait()
+        self._shutdown(workers)
+        return 0
+
+    def _start(self, catalog):
         cfg = self.cfg
-        catalog = catalog or catalog_mod.load(cfg.catalog)
-        os.makedirs(cfg.state_dir, exist_ok=True)
+        try:
+            os.makedirs(cfg.state_dir, exist_ok=True)
+        except OSError as e:
+            raise OSError(f"state_dir {cfg.state_dir}: {e.strerror}") from None
         self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
         self.recorder = Recorder(self.store, catalog, self.metrics,
                                  stale_after=cfg.stale_after_days * 86400)
@@ -59,7 +73,11 @@ class Service:
         self.gerrit = GerritConfig(host=cfg.gerrit_host, port=cfg.gerrit_port,
                                    username=cfg.gerrit_username, key_file=cfg.key_file,
                                    known_hosts=cfg.known_hosts, subscribe=cfg.subscribe)
-        self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port)
+        try:
+            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port)
+        except OSError as e:
+            raise OSError(f"cannot listen on {cfg.http_host}:{cfg.http_port}: {e.strerror}") \
+                from None
         log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
                  self.server.server_port, len(catalog.drivers))
         self.stream = StreamClient(self.gerrit, self.recorder, self.metrics,
@@ -72,9 +90,7 @@ class Service:
             workers.append(gevent.spawn(self._watchdog))
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers on port "
                             f"{self.server.server_port}")
-        self.stopping.wait()
-        self._shutdown(workers)
-        return 0
+        return workers
 
     def _follow(self):
         """Bootstrap an empty store the batch job's way, then follow the stream."""
