@@ -139,3 +139,29 @@ def test_a_ci_gone_quiet_turns_silent_driver_and_release(tmp_path, standin):
         assert "silent" in feed
     finally:
         d.stop()
+
+
+
+
+def test_the_real_221_driver_catalog_loads_and_gets_verdicts(tmp_path, standin):
+    from tests.service_support import REPO
+    corpus = REPO.parent / "shared" / "corpus" / "default_data.json"
+    if not corpus.exists():
+        pytest.skip(f"{corpus} absent: the shared reference corpus is not beside this checkout")
+    d = Daemon(tmp_path, standin, catalog=corpus).start()
+    try:
+        assert len(d.json("/api/v1/drivers?release=")["drivers"]) == 221
+        n = standin.server.create_change("openstack/cinder")
+        standin.server.merge(n)
+        standin.server.add_comment(n, None, "jenkins", "Build succeeded (gate pipeline).\n\n"
+                                   "- gate-tempest-dsvm-full-ceph http://logs.example/1 : SUCCESS")
+        ceph = ("Ceph", "Ceph RADOS Block Device (RBD)")
+
+        def rocky():
+            drivers = d.json("/api/v1/drivers?project_id=openstack/cinder")["drivers"]
+            driver = next(x for x in drivers if (x["vendor"], x["name"]) == ceph)
+            return next((r["ci"] for r in driver["releases"] if r["id"] == "Rocky"), None)
+        # master maps to the newest release begun before the comment: Rocky, in 2018's catalog.
+        assert wait_for(rocky, what="the Ceph verdict")["result"] is True
+    finally:
+        d.stop()
