@@ -23,6 +23,8 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # A client hanging up at Ctrl-C is no news in a demo.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     with open(args.catalog) as f:
         catalog = Catalog.from_data(json.load(f))
     with open(f"{args.state_dir}/driverlog_key.pub") as f:

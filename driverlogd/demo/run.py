@@ -106,10 +106,9 @@ def main(args):
         _say(str(e))
         return 1
     finally:
-        for p in procs:
+        for p in reversed(procs):       # the daemon first, then the Gerrit it follows
             if p.poll() is None:
                 p.terminate()
-        for p in procs:
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
