@@ -165,3 +165,23 @@ def test_the_real_221_driver_catalog_loads_and_gets_verdicts(tmp_path, standin):
         assert wait_for(rocky, what="the Ceph verdict")["result"] is True
     finally:
         d.stop()
+
+
+def test_slow_http_clients_cannot_stall_the_stream(daemon, standin):
+    import socket
+    stalled = []
+    try:
+        for _ in range(20):
+            # Half a request line, never finished; and an event stream never read.
+            s = socket.create_connection(("127.0.0.1", daemon.port), timeout=5)
+            s.sendall(b"GET /api/v1/drivers HTTP/1.1\r\nHost: x\r\n")
+            stalled.append(s)
+            s = socket.create_connection(("127.0.0.1", daemon.port), timeout=5)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            stalled.append(s)
+        ci_report(standin.server, PASS, 11)
+        assert wait_for(lambda: verdict(daemon), what="a verdict beside stalled clients")
+    finally:
+        for s in stalled:
+            s.close()
