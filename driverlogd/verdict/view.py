@@ -29,6 +29,9 @@ class View:
         # those within `window`, plus some slack trimmed now and then.
         self._recent: Dict[DriverKey, Dict[int, Tuple[int, bool]]] = {}
         self._trim_at: Dict[DriverKey, int] = {}
+        # key -> the max of its votes' (timestamp, passed): states() asks for it
+        # for every driver every few seconds, so it is kept, not searched.
+        self._newest: Dict[DriverKey, Tuple[int, bool]] = {}
 
     def set_verdict(self, key: DriverKey, release: str, verdict: Optional[dict]):
         if verdict is None:
@@ -39,6 +42,9 @@ class View:
     def add_vote(self, key: DriverKey, comment_id: int, ts: int, passed: bool, now: float):
         votes = self._recent.setdefault(key, {})
         votes[comment_id] = (ts, passed)
+        newest = self._newest.get(key)
+        if newest is None or (ts, passed) > newest:
+            self._newest[key] = (ts, passed)
         if len(votes) > self._trim_at.get(key, 2 * self.last_n):
             self._trim(key, now)
 
@@ -55,18 +61,19 @@ class View:
         self.verdicts.pop(key, None)
         self._recent.pop(key, None)
         self._trim_at.pop(key, None)
+        self._newest.pop(key, None)
 
     def current(self, key: DriverKey) -> Optional[bool]:
         """Result of the newest verdict; before any, of the newest vote."""
         verdicts = self.verdicts.get(key)
         if verdicts:
             return max(verdicts.values(), key=lambda v: v["timestamp"])["result"]
-        votes = self._recent.get(key)
-        return max(votes.values())[1] if votes else None
+        newest = self._newest.get(key)
+        return newest[1] if newest else None
 
     def last_vote(self, key: DriverKey) -> Optional[int]:
-        votes = self._recent.get(key)
-        return max(votes.values())[0] if votes else None
+        newest = self._newest.get(key)
+        return newest[0] if newest else None
 
     def state(self, key: DriverKey, has_ci: bool, now: float) -> str:
         return ci_state(has_ci, self.last_vote(key), self.current(key), now, self.stale_after)
