@@ -200,4 +200,13 @@ def test_ten_thousand_drivers_render_in_pages(browser):
         assert pg.locator("#rows tr").count() <= 300          # only what is near the view
         pg.fill("#f-q", "driver 09999")
         expect(pg.locator("#rows button.opener")).to_have_count(1)
+        # A shared link to a driver far past the first page opens it, in view.
+        # Sorted by name, "Driver 09999" is the very last of 10,000 rows.
+        last = srv.url + "/?release=all&sort=name&order=asc&open=" + \
+            "openstack%252Fp19%2FVendor%2520399%2FDriver%252009999"
+        pg.goto(last)
+        detail = pg.locator("#rows tr.detail")
+        expect(detail).to_have_count(1)
+        assert "Driver 09999" in pg.locator("#rows tr.open").inner_text()
+        assert detail.is_visible()
         pg.close()

@@ -199,7 +199,12 @@
   function renderRows(count) {
     var tb = $("rows"), frag = document.createDocumentFragment();
     tb.textContent = "";
-    S.shown = Math.min(S.view.length, Math.max(count, PAGE));
+    var want = Math.max(count, PAGE);
+    if (S.open) {  // a shared link may open a driver far down the list: render up to it
+      var at = S.view.findIndex(function (d) { return d._key === S.open; });
+      if (at >= want) want = at + 1;
+    }
+    S.shown = Math.min(S.view.length, want);
     for (var i = 0; i < S.shown; i++) frag.appendChild(row(S.view[i], i));
     tb.appendChild(frag);
     $("more").hidden = S.shown >= S.view.length;
@@ -319,7 +324,12 @@
         if (entries[0].isIntersecting) more();
       }, {rootMargin: "600px"}).observe($("more"));
     }
-    load(false).then(function () { if (S.open) fetchDetail(S.open); });
+    load(false).then(function () {
+      if (!S.open) return;
+      fetchDetail(S.open);
+      var tr = rowOf(S.open);
+      if (tr) tr.scrollIntoView({block: "start"});
+    });
     live();
   }
   document.addEventListener("DOMContentLoaded", init);
