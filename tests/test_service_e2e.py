@@ -80,6 +80,11 @@ def test_kill_and_restart_keeps_verdicts_and_recovers_missed_events(daemon, stan
     assert wait_for(lambda: (verdict(daemon) or {}).get("result") is False,
                     what="the missed failure")
     assert wait_for(lambda: verdict(daemon, *TIDE), what="the missed pass")["result"] is True
+    # The catch-up asked only about the repositories vendor CIs comment on.
+    catchups = [c for c in standin.server.commands if "since:" in c]
+    assert catchups and all("project:{openstack/nova} OR" in c or "OR project:{openstack/nova}"
+                            in c for c in catchups)
+    assert all("project:{x/networking-acme}" in c for c in catchups)
 
 
 def test_sighup_with_a_broken_catalog_keeps_the_old_one(daemon, standin):

@@ -19,8 +19,9 @@ _OPERATORS = frozenset({
     "since", "after", "before", "until", "limit", "change", "is", "topic",
 })
 _STATUSES = frozenset({"open", "merged", "abandoned", "closed", "new", "reviewed"})
-# Anything an argument may contain once built (the remote side sees it single-quoted).
-_ARG = re.compile(r"[A-Za-z0-9_.,/@+~=:{}\" <>-]*\Z")
+# Anything an argument may contain once built (the remote side sees it single-quoted);
+# parentheses group `(project:{a} OR project:{b})`.
+_ARG = re.compile(r"[A-Za-z0-9_.,/@+~=:{}\" <>()-]*\Z")
 
 
 class UnsafeValue(ValueError):
@@ -54,6 +55,14 @@ def timestamp(epoch_seconds: int) -> str:
         raise UnsafeValue(f"timestamp must be a number, not {epoch_seconds!r}")
     moment = datetime.datetime.fromtimestamp(max(0, int(epoch_seconds)), datetime.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def any_of(operator: str, values) -> str:
+    """`(project:{a} OR project:{b})`: one group of alternatives, each validated."""
+    terms = [term(operator, v) for v in sorted(set(values))]
+    if not terms:
+        raise UnsafeValue("an empty group of alternatives matches nothing")
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 
 def time_term(operator: str, epoch_seconds: int) -> str:

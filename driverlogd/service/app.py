@@ -16,6 +16,7 @@ import gevent.event
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
 from driverlogd.export import Exporter
+from driverlogd.gerrit import quoting
 from driverlogd.gerrit.backoff import Backoff
 from driverlogd.gerrit.config import GerritConfig
 from driverlogd.gerrit.query import GerritQuery, events_from_change
@@ -26,11 +27,25 @@ from driverlogd.recorder import Recorder
 from driverlogd.service.readmodel import RecorderReadModel
 from driverlogd.service.sdnotify import Notifier
 from driverlogd.store.db import Store, StoreError
+from driverlogd.verdict import ci_groups
 from driverlogd.web import make_app, serve
 
 log = logging.getLogger("driverlogd")
 TICK_SECONDS = 2.0
 READY_STATES = ("streaming", "catching-up", "bootstrapping")
+
+
+def catchup_scope(catalog) -> str:
+    """Catch-up asks only about the repositories some vendor CI comments on: after
+    an outage, a big Gerrit's other projects are most of what changed."""
+    repos = {repo for _, repo in ci_groups(catalog)}
+    if not repos:
+        return ""
+    try:
+        return quoting.any_of("project", repos)
+    except quoting.UnsafeValue as e:
+        log.warning("catch-up will read every project: %s", e)
+        return ""
 
 
 class Service:
@@ -81,7 +96,8 @@ class Service:
         log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
                  self.server.server_port, len(catalog.drivers))
         self.stream = StreamClient(self.gerrit, self.recorder, self.metrics,
-                                   on_state=self._stream_state)
+                                   on_state=self._stream_state,
+                                   catchup_extra=catchup_scope(catalog))
         for sig in (signal.SIGTERM, signal.SIGINT):
             gevent.signal_handler(sig, self.stop)
         gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
@@ -173,6 +189,7 @@ class Service:
             self.notifier.ready("catalog reload refused; see the log")
             return False
         new_groups = self.recorder.set_catalog(catalog)
+        self.stream.catchup_extra = catchup_scope(catalog)
         self.model.catalog_replaced()
         self.metrics.catalog_reloads.labels("success").inc()
         log.info("catalog reloaded: %d drivers", len(catalog.drivers))

@@ -4,8 +4,8 @@ Supports what DriverLog sends and a little more: `--format=JSON`,
 `--comments`, `--patch-sets`, `--current-patch-set`, `--all-approvals`,
 `--start N`/`-S N`, `--limit N`, and the operators `status:`, `project:`,
 `branch:`, `owner:`, `reviewer:`, `commentby:`, `since:`/`after:`,
-`before:`/`until:`, `change:`, `limit:`, with `-` negation and values quoted
-with "..." or {...}. Results come newest first (lastUpdated), followed by
+`before:`/`until:`, `change:`, `limit:`, with `-` negation, values quoted
+with "..." or {...}, and one level of `(a OR b ...)`. Results come newest first (lastUpdated), followed by
 the `stats` line; an unsupported operator gives Gerrit's `error` line.
 """
 import calendar
@@ -77,28 +77,62 @@ def _unquote(value: str) -> str:
 
 
 def compile_query(query: str) -> Tuple[Callable[[dict], bool], int]:
-    """A predicate over stored changes, and the limit the query asked for."""
+    """A predicate over stored changes, and the limit the query asked for.
+
+    Terms are ANDed; `(a OR b ...)` groups one level of alternatives."""
     tests: List[Callable[[dict], bool]] = []
     limit = DEFAULT_LIMIT
     pos = 0
     query = query.strip()
     while pos < len(query):
-        m = _TERM.match(query, pos)
-        if not m or m.end() == pos:
-            raise QueryError(f"line 1:{pos} no viable alternative at input '{query[pos:]}'")
-        pos = m.end()
-        negate, op, value, bare = m.groups()
-        if bare is not None:
-            if not bare.isdigit():
-                raise QueryError(f"Unsupported query: {bare}")
-            op, value = "change", bare
-        value = _unquote(value)
-        if op == "limit":
-            limit = int(value)
-            continue
-        test = _operator(op, value)
-        tests.append((lambda t: lambda c: not t(c))(test) if negate else test)
+        if query[pos].isspace():
+            pos += 1
+        elif query[pos] == "(":
+            test, pos = _group(query, pos + 1)
+            tests.append(test)
+        else:
+            op, value, test, pos = _term_at(query, pos)
+            if op == "limit":
+                limit = int(value)
+            else:
+                tests.append(test)
     return (lambda c: all(t(c) for t in tests)), limit
+
+
+def _term_at(query: str, pos: int):
+    m = _TERM.match(query, pos)
+    if not m or m.end() == pos:
+        raise QueryError(f"line 1:{pos} no viable alternative at input '{query[pos:]}'")
+    negate, op, value, bare = m.groups()
+    if bare is not None:
+        if not bare.isdigit():
+            raise QueryError(f"Unsupported query: {bare}")
+        op, value = "change", bare
+    value = _unquote(value)
+    if op == "limit":
+        return op, value, None, m.end()
+    test = _operator(op, value)
+    return op, value, (lambda t: lambda c: not t(c))(test) if negate else test, m.end()
+
+
+def _group(query: str, pos: int):
+    """`a OR b OR c)` from just after the opening parenthesis."""
+    alternatives: List[Callable[[dict], bool]] = []
+    while pos < len(query):
+        if query[pos].isspace():
+            pos += 1
+        elif query[pos] == ")":
+            if not alternatives:
+                break
+            return (lambda c: any(t(c) for t in alternatives)), pos + 1
+        elif query.startswith("OR", pos) and pos + 2 < len(query) and query[pos + 2] in " (":
+            pos += 2
+        else:
+            op, _, test, pos = _term_at(query, pos)
+            if op == "limit":
+                raise QueryError("limit: inside parentheses")
+            alternatives.append(test)
+    raise QueryError(f"line 1:{pos} mismatched parentheses")
 
 
 def _operator(op: str, value: str) -> Callable[[dict], bool]:
