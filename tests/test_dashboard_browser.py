@@ -209,4 +209,7 @@ def test_ten_thousand_drivers_render_in_pages(browser):
         expect(detail).to_have_count(1)
         assert "Driver 09999" in pg.locator("#rows tr.open").inner_text()
         assert detail.is_visible()
+        assert pg.locator("#rows tr").count() <= 300          # rendered near it, not all before it
+        pg.click("#earlier-btn")
+        assert pg.locator("#rows tr[data-key]").count() > 6
         pg.close()

@@ -6,7 +6,7 @@
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
   var PAGE = 100;
-  var S = {drivers: [], releases: [], gen: null, view: [], shown: 0, open: null, details: {},
+  var S = {drivers: [], releases: [], gen: null, view: [], first: 0, shown: 0, open: null, details: {},
            f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
   var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
                     ["description", "Description"], ["ci", "CI state"], ["maintainers", "Maintainers"]];
@@ -200,14 +200,16 @@
     var tb = $("rows"), frag = document.createDocumentFragment();
     tb.textContent = "";
     var want = Math.max(count, PAGE);
-    if (S.open) {  // a shared link may open a driver far down the list: render up to it
+    S.first = 0;
+    if (S.open) {  // a shared link may open a driver far down the list: start just above it
       var at = S.view.findIndex(function (d) { return d._key === S.open; });
-      if (at >= want) want = at + 1;
+      if (at >= want) S.first = Math.max(0, at - 5);
     }
-    S.shown = Math.min(S.view.length, want);
-    for (var i = 0; i < S.shown; i++) frag.appendChild(row(S.view[i], i));
+    S.shown = Math.min(S.view.length, S.first + want);
+    for (var i = S.first; i < S.shown; i++) frag.appendChild(row(S.view[i], i));
     tb.appendChild(frag);
     $("more").hidden = S.shown >= S.view.length;
+    $("earlier").hidden = S.first === 0;
   }
   function more() {
     if (S.shown >= S.view.length) return;
@@ -217,11 +219,19 @@
     S.shown = end;
     $("more").hidden = S.shown >= S.view.length;
   }
+  function earlier() {
+    if (!S.first) return;
+    var tb = $("rows"), frag = document.createDocumentFragment(), start = Math.max(0, S.first - PAGE * 2);
+    for (var i = start; i < S.first; i++) frag.appendChild(row(S.view[i], i));
+    tb.insertBefore(frag, tb.firstChild);
+    S.first = start;
+    $("earlier").hidden = S.first === 0;
+  }
   function render(keepCount) {
     compute();
     renderFacets();
     header();
-    renderRows(keepCount ? S.shown : PAGE);
+    renderRows(keepCount ? S.shown - S.first : PAGE);
     $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers";
     writeUrl();
   }
@@ -319,6 +329,7 @@
       if (S.open) fetchDetail(S.open);
     });
     $("more-btn").addEventListener("click", more);
+    $("earlier-btn").addEventListener("click", earlier);
     if (window.IntersectionObserver) {
       new IntersectionObserver(function (entries) {
         if (entries[0].isIntersecting) more();
