@@ -57,6 +57,8 @@ class Recorder:
         self.lock = threading.RLock()      # readers (export thread) vs. writer
         self._listeners: List[Callable[[], None]] = []
         self._position = store.position()
+        self._ci_labels: set = set()      # CI accounts exported by refresh_metrics
+        self._ci_voted: set = set()
         self._install(catalog)
         with store.transaction():
             self._reconcile()
@@ -304,13 +306,35 @@ class Recorder:
             did = self.store.find_driver_id(key)
             return [] if did is None else self.store.votes(did, limit)
 
-    def refresh_metrics(self, now: Optional[float] = None):
-        """Set the drivers-by-state gauge (states age with time: call it
-        from a periodic tick or before a scrape)."""
+    def refresh_metrics(self, now: Optional[float] = None, states=None):
+        """Set the gauges that age with time: drivers by state, and per CI
+        account its newest vote and its failing drivers (what the alert rules
+        read). Call it from a periodic tick; pass `states` if already computed."""
         if not self.metrics:
             return
+        states = self.states(now) if states is None else states
         counts = dict.fromkeys(STATES, 0)
-        for state in self.states(now).values():
+        for state in states.values():
             counts[state] += 1
         for state, n in counts.items():
             self.metrics.drivers.labels(state).set(n)
+        failing: Dict[str, int] = {}
+        last: Dict[str, int] = {}
+        with self.lock:
+            for d in self.catalog.drivers:
+                if d.ci is None:
+                    continue
+                failing[d.ci.id] = failing.get(d.ci.id, 0) + (states.get(d.key) == "failing")
+                voted = self.view.last_vote(d.key)
+                if voted is not None and voted > last.get(d.ci.id, -1):
+                    last[d.ci.id] = voted
+        # Accounts gone from the catalog stop being exported.
+        for gone in self._ci_labels - set(failing):
+            self.metrics.ci_failing_drivers.remove(gone)
+            if gone in self._ci_voted:
+                self.metrics.ci_last_vote.remove(gone)
+        for ci_id, n in failing.items():
+            self.metrics.ci_failing_drivers.labels(ci_id).set(n)
+        for ci_id, ts in last.items():
+            self.metrics.ci_last_vote.labels(ci_id).set(ts)
+        self._ci_labels, self._ci_voted = set(failing), set(last)

@@ -50,6 +50,14 @@ def test_failure_shows_as_failing(daemon, standin):
     v = wait_for(lambda: verdict(daemon), what="the verdict")
     assert v["result"] is False
     assert daemon.driver(NOVA, ACME, VGPU)["state"] == "failing"
+    # What the alert rules read: per CI account, its failing drivers and newest vote.
+    wait_for(lambda: 'driverlog_ci_failing_drivers{ci_id="acme-compute-ci"} 1.0'
+             in daemon.get("/metrics")[1].decode(), what="the failing-drivers gauge")
+    text = daemon.get("/metrics")[1].decode()
+    assert 'driverlog_ci_failing_drivers{ci_id="tidewater-ci"} 0.0' in text
+    voted = [line for line in text.splitlines()
+             if line.startswith('driverlog_ci_last_vote_timestamp_seconds{ci_id="acme-compute-ci"}')]
+    assert voted and float(voted[0].split()[-1]) == v["timestamp"]
 
 
 def test_comment_on_an_open_change_counts_only_once_merged(daemon, standin):

@@ -166,10 +166,14 @@ class Service:
     def _tick(self):
         while not self.stopping.wait(TICK_SECONDS):
             try:
-                changed = self.model.diff()
+                # States age with time alone (silence): compute them once a tick,
+                # for the change feed and for the gauges alike.
+                now = time.time()
+                states = self.recorder.states(now)
+                changed = self.model.diff(now, states)
                 if changed:
                     log.info("%d CI state change(s)", changed)
-                self.recorder.refresh_metrics()
+                self.recorder.refresh_metrics(now, states)
             except Exception:
                 log.exception("periodic refresh failed")
 

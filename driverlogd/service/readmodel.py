@@ -86,18 +86,19 @@ class RecorderReadModel:
 
     # -- the periodic diff that feeds `changes` ----------------------------
 
-    def _look(self, now):
-        states = self.recorder.states(now)
+    def _look(self, now, states=None):
+        states = self.recorder.states(now) if states is None else states
         results = {}
         for key in states:
             for release, v in self.recorder.verdicts(key).items():
                 results[(key, release)] = (v["result"], v.get("review_url"), v.get("timestamp"))
         return states, results
 
-    def diff(self):
-        """Record what changed state since the last call; returns how many."""
-        now = self.clock()
-        (old_states, old_results), self._seen = self._seen, self._look(now)
+    def diff(self, now=None, states=None):
+        """Record what changed state since the last call; returns how many.
+        `states` may be passed in when the caller has just computed them."""
+        now = self.clock() if now is None else now
+        (old_states, old_results), self._seen = self._seen, self._look(now, states)
         states, results = self._seen
         found = []
         for key, state in states.items():
