@@ -34,6 +34,23 @@ def _lines(n):
 
 # -- the readers (child processes) -------------------------------------------------
 
+class _Counter:
+    """Times the first and the n-th event a reader hands on (made after any
+    gevent patching, so its Event is the right kind)."""
+
+    def __init__(self, n):
+        import threading
+        self.n, self.count, self.marks, self.done = n, 0, [], threading.Event()
+
+    def hit(self):
+        if not self.count:
+            self.marks.append(time.perf_counter())
+        self.count += 1
+        if self.count == self.n:
+            self.marks.append(time.perf_counter())
+            self.done.set()
+
+
 def _child_driverlog(port, key, known, n, wait, use_gevent):
     if use_gevent:
         from gevent import monkey
@@ -44,63 +61,46 @@ def _child_driverlog(port, key, known, n, wait, use_gevent):
     from driverlogd.gerrit.stream import StreamClient
     from driverlogd.metrics import Metrics
 
-    marks = []
-    done = threading.Event()
+    counter = _Counter(n)
 
     class Sink:
-        count = 0
-
         def handle(self, event):
-            if not self.count:
-                marks.append(time.perf_counter())
-            self.count += 1
-            if self.count == n:
-                marks.append(time.perf_counter())
-                done.set()
+            counter.hit()
 
         def position(self):
             return None
 
     config = GerritConfig(host="127.0.0.1", port=port, username="bench", key_file=key,
                           known_hosts=known, keepalive_interval=30, probe_timeout=30)
-    sink = Sink()
-    client = StreamClient(config, sink, Metrics())
+    client = StreamClient(config, Sink(), Metrics())
     threading.Thread(target=client.run, daemon=True).start()
-    done.wait(wait)
+    counter.done.wait(wait)
     client.stop()
-    return marks, sink.count
+    return counter.marks, counter.count
 
 
 def _child_gerritlib(port, key, known, n, wait):
     import logging
-    import threading
     import warnings
 
     from gerritlib.gerrit import GerritWatcher
     logging.disable(logging.CRITICAL)     # it warns about the host key it accepts blindly
     warnings.simplefilter("ignore")
-    marks = []
-    done = threading.Event()
+    counter = _Counter(n)
 
     class Gerrit:
         class connection:
             keep_alive = 0
-        count = 0
 
         def addEvent(self, data):
-            if not self.count:
-                marks.append(time.perf_counter())
-            self.count += 1
-            if self.count == n:
-                marks.append(time.perf_counter())
-                done.set()
+            counter.hit()
 
     gerrit = Gerrit()
     watcher = GerritWatcher(gerrit, "bench", "127.0.0.1", port, key)
     watcher.daemon = True
     watcher.start()
-    done.wait(wait)
-    return marks, gerrit.count
+    counter.done.wait(wait)
+    return counter.marks, counter.count
 
 
 def _child_raw(port, key, known, n, wait):
