@@ -79,7 +79,11 @@ def test_stable_branch_maps_to_its_release(daemon, standin):
 def test_kill_and_restart_keeps_verdicts_and_recovers_missed_events(daemon, standin):
     ci_report(standin.server, PASS, 5)
     wait_for(lambda: verdict(daemon), what="the first verdict")
+    # Past the bootstrap and on the stream, so the restart must catch up, not bootstrap.
+    wait_for(lambda: "driverlog_stream_up 1.0" in daemon.get("/metrics")[1].decode(),
+             what="the stream")
     daemon.stop(signal.SIGKILL)
+    before = len(standin.server.commands)
     # While it is down: a failure for one driver, a pass for another.
     ci_report(standin.server, FAIL, 6)
     ci_report(standin.server, "- tidewater-hci-full https://ci.tide.example/%d : SUCCESS", 7,
@@ -89,8 +93,9 @@ def test_kill_and_restart_keeps_verdicts_and_recovers_missed_events(daemon, stan
                     what="the missed failure")
     assert wait_for(lambda: verdict(daemon, *TIDE), what="the missed pass")["result"] is True
     # The catch-up asked only about the repositories vendor CIs comment on.
-    catchups = [c for c in standin.server.commands if "since:" in c]
-    assert catchups and all("project:{openstack/nova} OR" in c or "OR project:{openstack/nova}"
+    catchups = wait_for(lambda: [c for c in standin.server.commands[before:] if "since:" in c],
+                        what="the catch-up query")
+    assert all("project:{openstack/nova} OR" in c or "OR project:{openstack/nova}"
                             in c for c in catchups)
     assert all("project:{x/networking-acme}" in c for c in catchups)
 
