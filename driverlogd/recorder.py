@@ -17,8 +17,10 @@ from driverlogd.gerrit.events import ChangeMerged, CommentAdded
 from driverlogd.verdict import (
     DEFAULT_STALE_AFTER,
     STATES,
+    WINDOW_SECONDS,
     ci_groups,
     driver_signature,
+    health,
     releases_signature,
     report_patchset,
     votes_for,
@@ -177,10 +179,9 @@ class Recorder:
     def _after_commit(self, updates, newest):
         """Only once committed does the read model see the effects."""
         self._position = newest if self._position is None else max(self._position, newest)
-        now = self.clock()
         for u in updates:
             if u[0] == "vote":
-                self.view.add_vote(u[1], u[2], u[3], u[4], now)
+                self.view.add_vote(u[1], u[2], u[3], u[4])
                 if self.metrics:
                     self.metrics.votes.labels("pass" if u[4] else "fail").inc()
             else:
@@ -252,11 +253,10 @@ class Recorder:
 
     def _rebuild_view(self):
         view = View(self.stale_after)
-        now = self.clock()
         for did, release, verdict in self.store.verdict_rows():
             view.set_verdict(self._keys[did], release, verdict)
-        for did, cid, ts, passed in self.store.recent_votes(int(now - view.window), view.last_n):
-            view.add_vote(self._keys[did], cid, ts, bool(passed), now)
+        for did, cid, ts, passed in self.store.last_votes(view.last_n):
+            view.add_vote(self._keys[did], cid, ts, bool(passed))
         self.view = view
 
     # -- read model ------------------------------------------------------------
@@ -282,14 +282,13 @@ class Recorder:
         """{"state": one of passing|failing|silent|unseen|none,
         "health": {"last_vote": ts|None, "last_result": bool|None,
                    "last_n": {"votes": int, "pass_rate": float|None,
-                              "flip_rate": float|None},
-                   "last_30d": {same}},
+                              "flip_rate": float|None}},
         "verdicts": as verdicts(key)}. KeyError for a driver not in the catalog."""
         driver = self.catalog.by_key[key]
         now = self.clock() if now is None else now
         with self.lock:
             return {"state": self.view.state(key, driver.ci is not None, now),
-                    "health": self.view.health(key, now),
+                    "health": self.view.health(key),
                     "verdicts": dict(self.view.verdicts.get(key, {}))}
 
     def states(self, now: Optional[float] = None) -> Dict[DriverKey, str]:
@@ -298,6 +297,17 @@ class Recorder:
         with self.lock:
             return {d.key: self.view.state(d.key, d.ci is not None, now)
                     for d in self.catalog.drivers}
+
+    def health(self, key: DriverKey, now: Optional[float] = None) -> dict:
+        """status()'s health plus "last_30d": {same} over the votes of the last
+        30 days, read from the store (one indexed query), as the read model
+        keeps only the newest votes."""
+        now = self.clock() if now is None else now
+        with self.lock:
+            did = self.store.find_driver_id(key)
+            votes = [] if did is None else self.store.health_votes(
+                did, int(now - WINDOW_SECONDS), self.view.last_n)
+        return health([(ts, bool(p)) for ts, p in votes], now, self.view.last_n)
 
     def votes(self, key: DriverKey, limit: int = 50) -> List[dict]:
         """A driver's votes, newest first, shaped as verdicts() values

@@ -134,6 +134,8 @@ def test_drill_down_links_and_inert_hostile_text(page, server):
     assert detail.locator("a:text-is('test results')").get_attribute("href") == "https://ci.acme.example/run/7"
     page.wait_for_selector("tr.detail ol.votes li")   # vote history arrived
     assert "pass rate 100%" in detail.inner_text()
+    page.wait_for_selector("tr.detail p.h30")         # and the store's 30-day figures
+    assert "Last 30 days: 1 vote, pass rate 100%, flip rate 0%" in detail.inner_text()
     assert "open=" in page.url
     # Hostile catalog and CI text shows as characters; no element is created.
     page.click("#rows button.opener:text-is('Zeta ML2')")

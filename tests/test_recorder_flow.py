@@ -206,3 +206,29 @@ def test_listeners_hear_which_drivers_changed(rec):
     rec.handle(comment(181, 1, "human", "Patch Set 1: Build Failed", ts("2018-09-01")))
     rec.set_catalog(catalog())
     assert heard == [{ACME}, None]
+
+
+def test_memory_keeps_the_newest_votes_and_the_store_answers_for_30_days(rec):
+    # 30 reports in the 30 days before the clock (every third a failure), and
+    # one old one: memory holds the newest 20 per driver, the store the rest.
+    now = ts("2018-10-01")
+    for i in range(30):
+        report = cloudbase_report(1, iscsi="FAILURE" if i % 3 == 0 else "SUCCESS")
+        rec.handle(comment(300 + i, 1, CB, report, now - (i + 1) * 80000))
+    rec.handle(comment(299, 1, CB, cloudbase_report(1), ts("2018-06-01")))   # a late, old one
+    assert len(rec.view._recent[ISCSI]) == rec.view.last_n == 20
+    recent = rec.status(ISCSI)["health"]
+    assert recent["last_n"] == {"votes": 20, "pass_rate": 13 / 20, "flip_rate": 13 / 19}
+    assert recent["last_vote"] == now - 80000 and recent["last_result"] is False
+    full = rec.health(ISCSI)
+    assert full["last_n"] == recent["last_n"]
+    assert full["last_30d"] == {"votes": 30, "pass_rate": 20 / 30, "flip_rate": 19 / 29}
+    assert rec.health(SMB3)["last_30d"]["pass_rate"] == 1.0
+    assert rec.health(ACME)["last_30d"] == {"votes": 0, "pass_rate": None, "flip_rate": None}
+
+
+def test_30_day_health_counts_equal_votes_apart(rec):
+    t = ts("2018-09-20")
+    rec.handle(comment(400, 1, CB, cloudbase_report(1), t))
+    rec.handle(comment(401, 1, CB, cloudbase_report(1), t))   # same time, same result
+    assert rec.health(ISCSI)["last_30d"]["votes"] == 2

@@ -43,6 +43,8 @@ def test_pass_on_a_merged_change_becomes_a_passing_verdict(daemon, standin):
     assert v["result"] is True
     assert "acme-nova-vgpu" in v["comment"] and v["review_url"].endswith(str(number))
     assert daemon.driver(NOVA, ACME, VGPU)["state"] == "passing"
+    detail = daemon.json("/api/v1/drivers/openstack%2Fnova/Acme%20Compute/Acme%20GPU%20vGPU%20support")
+    assert detail["health_30d"] == {"votes": 1, "pass_rate": 1.0, "flip_rate": 0.0}
 
 
 def test_failure_shows_as_failing(daemon, standin):

@@ -116,6 +116,7 @@ def test_one_driver_with_encoded_keys(rm, srv):
     assert status == 200 and doc["name"] == "Acme iSCSI"
     assert doc["ci"]["success_pattern"] == "Build succeeded"
     assert doc["votes"][0]["result"] is True and doc["votes"][0]["branch"] == "stable/kilo"
+    assert set(doc["health_30d"]) == {"votes", "pass_rate", "flip_rate"}
     # The project id's slash may also be %2F; a slash inside a vendor must be.
     assert get_json(srv.url, "/api/v1/drivers/openstack%2Fcinder/Acme/Acme%20iSCSI")[0] == 200
     status, doc = get_json(srv.url, "/api/v1/drivers/openstack/cinder/Block%2FBridge/BB%20iSCSI")

@@ -5,6 +5,7 @@ import pathlib
 import time
 
 from driverlogd.catalog.model import Catalog
+from driverlogd.verdict.health import health
 
 CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -157,6 +158,10 @@ class FakeReadModel:
 
     def votes(self, key, limit=50):
         return self._votes.get(key, [])[:limit]
+
+    def health_30d(self, key):
+        votes = [(v["timestamp"], v["result"]) for v in self._votes.get(key, [])]
+        return health(votes, time.time())["last_30d"]
 
     def changes(self, since_generation=0, limit=100):
         return [c for c in self._changes if c["generation"] > since_generation][:limit]

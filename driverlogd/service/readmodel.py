@@ -79,6 +79,9 @@ class RecorderReadModel:
     def votes(self, key, limit=50):
         return self.recorder.votes(key, limit)
 
+    def health_30d(self, key):
+        return self.recorder.health(key, self.clock())["last_30d"]
+
     def changes(self, since_generation=0, limit=100):
         with self._lock:
             out = [c for c in self._feed if c["generation"] > since_generation]

@@ -273,14 +273,25 @@ class Store:
                                    "v.driver_id AND d.comment_id = v.comment_id"):
             yield row[0], row[1], detail(row)
 
-    def recent_votes(self, since: int, last_n: int) -> Iterator[tuple]:
-        """(driver_id, comment_id, created_on, passed) of each driver's last
-        `last_n` votes and all its votes since `since`."""
+    def last_votes(self, last_n: int) -> Iterator[tuple]:
+        """(driver_id, comment_id, created_on, passed) of each driver's newest
+        `last_n` votes."""
         return self.db.execute(
             "SELECT driver_id, comment_id, created_on, passed FROM ("
             " SELECT driver_id, comment_id, created_on, passed, ROW_NUMBER() OVER ("
             "  PARTITION BY driver_id ORDER BY created_on DESC) AS n FROM votes)"
-            " WHERE n <= ? OR created_on >= ?", (last_n, since))
+            " WHERE n <= ?", (last_n,))
+
+    def health_votes(self, driver_id: int, since: int, last_n: int) -> List[tuple]:
+        """(created_on, passed) of one driver's newest `last_n` votes and of
+        all its votes since `since` (votes_by_time answers both)."""
+        # UNION drops the rows both halves find; comment_id keeps equal votes apart.
+        rows = self.db.execute(
+            "SELECT comment_id, created_on, passed FROM votes WHERE driver_id = ?1"
+            " AND created_on >= ?2 UNION SELECT * FROM (SELECT comment_id, created_on, passed"
+            " FROM votes WHERE driver_id = ?1 ORDER BY created_on DESC LIMIT ?3)",
+            (driver_id, since, last_n)).fetchall()
+        return [(ts, passed) for _, ts, passed in rows]
 
     def votes(self, driver_id: int, limit: int) -> List[dict]:
         rows = self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? ORDER BY "

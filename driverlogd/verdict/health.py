@@ -37,6 +37,18 @@ def _rates(results):
             "flip_rate": flips / (n - 1) if n > 1 else 0.0}
 
 
+def latest(votes: Iterable[Tuple[int, bool]], last_n: int = DEFAULT_WINDOW_VOTES) -> dict:
+    """{"last_vote", "last_result", "last_n": rates} from (timestamp, passed)
+    votes, any order; only the newest `last_n` matter, so callers may keep
+    just those."""
+    ordered = sorted(votes)
+    return {
+        "last_vote": ordered[-1][0] if ordered else None,
+        "last_result": ordered[-1][1] if ordered else None,
+        "last_n": _rates([p for _, p in ordered[-last_n:]]),
+    }
+
+
 def health(votes: Iterable[Tuple[int, bool]], now: float,
            last_n: int = DEFAULT_WINDOW_VOTES, window: float = WINDOW_SECONDS) -> dict:
     """Health from (timestamp, passed) votes, any order.
@@ -47,12 +59,7 @@ def health(votes: Iterable[Tuple[int, bool]], now: float,
     Rates are 0..1 or None without votes; a flip is a result differing from
     the previous vote's (oldest to newest), flip_rate = flips / (votes - 1).
     """
-    ordered = sorted(votes)
-    results = [p for _, p in ordered]
-    recent = [p for t, p in ordered if t >= now - window]
-    return {
-        "last_vote": ordered[-1][0] if ordered else None,
-        "last_result": ordered[-1][1] if ordered else None,
-        "last_n": _rates(results[-last_n:]),
-        "last_30d": _rates(recent),
-    }
+    votes = sorted(votes)
+    out = latest(votes, last_n)
+    out["last_30d"] = _rates([p for t, p in votes if t >= now - window])
+    return out

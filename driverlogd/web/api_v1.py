@@ -55,6 +55,7 @@ def driver(snap, req, rm, segments):
         doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
                      "failure_pattern": d.ci.failure_pattern}
     doc["votes"] = [vote_doc(v) for v in (rm.votes(rec.key, limit) or ())][:limit]
+    doc["health_30d"] = rm.health_30d(rec.key)
     return json_response(doc)
 
 

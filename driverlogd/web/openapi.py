@@ -96,9 +96,16 @@ SCHEMAS = {
                             "review_url": _nstr(), "change": {"nullable": True},
                             "patchset": {"type": "integer", "nullable": True},
                             "branch": _nstr(), "release": _nstr(), "log_url": _nstr()}},
-    "DriverDetail": {"allOf": [_ref("Driver"), {"type": "object", "required": ["votes"],
-                                                "properties": {"votes": {
-                                                    "type": "array", "items": _ref("Vote")}}}]},
+    "Rates": {"type": "object", "required": ["votes", "pass_rate", "flip_rate"],
+              "properties": {"votes": {"type": "integer", "minimum": 0},
+                             "pass_rate": {"type": "number", "nullable": True},
+                             "flip_rate": {"type": "number", "nullable": True}}},
+    "DriverDetail": {"allOf": [_ref("Driver"), {
+        "type": "object", "required": ["votes", "health_30d"],
+        "properties": {"votes": {"type": "array", "items": _ref("Vote")},
+                       "health_30d": {"allOf": [_ref("Rates")], "description": (
+                           "Pass and flip rate over the votes of the last 30 days; "
+                           "`health` is over the newest 20.")}}}]},
     "DriverList": {"type": "object", "required": ["drivers"],
                    "properties": {"drivers": {"type": "array", "items": _ref("Driver")},
                                   "total": {"type": "integer"},

@@ -70,6 +70,10 @@ class ReadModel(Protocol):
     def votes(self, key: DriverKey, limit: int = 50) -> List[dict]:
         """The driver's newest `limit` votes (Vote), newest first."""
 
+    def health_30d(self, key: DriverKey) -> dict:
+        """{"votes": int, "pass_rate": float|None, "flip_rate": float|None}
+        over the driver's votes of the last 30 days."""
+
     def changes(self, since_generation: int = 0, limit: int = 100) -> List[dict]:
         """Verdict-state changes (Change) with generation > since_generation,
         newest first, at most `limit`."""

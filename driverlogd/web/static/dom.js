@@ -86,6 +86,7 @@ DL.driverPath = function (d) {
 };
 
 DL.pct = function (x) { return x === null || x === undefined ? "n/a" : Math.round(x * 100) + "%"; };
+DL.votes = function (n) { return n + (n === 1 ? " vote" : " votes"); };
 
 // The drill-down: per-release verdicts, vote history, maintainers, wiki.
 DL.detail = function (d, extra) {
@@ -116,8 +117,11 @@ DL.detail = function (d, extra) {
   t.appendChild(tb);
   box.appendChild(t);
   var h = d.health || {};
-  box.appendChild(el("p", null, "Recent votes: " + (h.votes || 0) + ", pass rate " + DL.pct(h.pass_rate) +
-    ", last vote ", DL.when(h.last_vote), "."));
+  box.appendChild(el("p", null, "Newest " + DL.votes(h.votes || 0) + ": pass rate " + DL.pct(h.pass_rate) +
+    ", flip rate " + DL.pct(h.flip_rate) + ", last vote ", DL.when(h.last_vote), "."));
+  var m = extra && extra.health_30d;
+  if (m) box.appendChild(el("p", {className: "h30"}, "Last 30 days: " + DL.votes(m.votes) + ", pass rate " +
+    DL.pct(m.pass_rate) + ", flip rate " + DL.pct(m.flip_rate) + "."));
   if (extra && extra.votes && extra.votes.length) {
     var ol = el("ol", {className: "votes", "aria-label": "Vote history, newest first"});
     extra.votes.slice(0, 20).forEach(function (v) {
