@@ -9,6 +9,9 @@ EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
 BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed")
 CI_STATES = ("passing", "failing", "silent", "unseen", "none")
 RELOAD_RESULTS = ("success", "failure")
+HTTP_HANDLERS = ("dashboard", "static", "api_v1", "api_1_0", "badge", "healthz", "metrics",
+                 "other")
+HTTP_CODES = ("200", "304", "400", "404", "405", "413", "414", "500", "503")
 
 
 class Metrics:
@@ -63,3 +66,14 @@ class Metrics:
                                          ["reason"], registry=r)
         for reason in ("method", "too_large", "bad_query", "not_found"):
             self.http_bad_requests.labels(reason)
+        # Time to build an answer, not to send it: a slow client must not look like a slow API.
+        self.http_request_seconds = Histogram(
+            p + "http_request_duration_seconds", "Time to build an HTTP answer, by handler",
+            ["handler"], buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=r)
+        for h in HTTP_HANDLERS:
+            self.http_request_seconds.labels(h)
+        self.http_responses = Counter(p + "http_responses_total", "HTTP answers by status code",
+                                      ["code"], registry=r)
+        for code in HTTP_CODES:
+            self.http_responses.labels(code)

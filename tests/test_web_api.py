@@ -226,3 +226,24 @@ def test_event_streams_are_capped(rm):
         assert c1.getresponse().status == 200
         assert request(s.url, "/api/v1/events")[0] == 503
         c1.close()
+
+
+def test_requests_are_timed_by_handler_and_counted_by_code(srv):
+    reg = srv.metrics.registry
+
+    def seen(handler):
+        return reg.get_sample_value("driverlog_http_request_duration_seconds_count",
+                                    {"handler": handler})
+
+    def answered(code):
+        return reg.get_sample_value("driverlog_http_responses_total", {"code": code})
+
+    before = {h: seen(h) for h in ("api_v1", "api_1_0", "badge", "other")}
+    codes = {c: answered(c) for c in ("200", "404")}
+    get_json(srv.url, "/api/v1/drivers?vendor=Acme")
+    get_json(srv.url, "/api/1.0/list/vendors")
+    request(srv.url, "/badge/openstack/cinder/Acme/Acme%20iSCSI.svg")
+    request(srv.url, "/no/such/" + "x" * 50)     # the path itself never becomes a label
+    assert {h: seen(h) - before[h] for h in before} == {
+        "api_v1": 1, "api_1_0": 1, "badge": 1, "other": 1}
+    assert answered("200") - codes["200"] == 3 and answered("404") - codes["404"] == 1

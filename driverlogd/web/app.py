@@ -2,6 +2,7 @@
 import hashlib
 import logging
 import pathlib
+import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -31,6 +32,18 @@ ALLOW = "GET, HEAD"
 GZIP_MIN = 1024
 
 
+def handler_of(path):
+    """A few fixed names for the metrics: never the path itself, which anyone can vary."""
+    if path in ("/", "/index.html"):
+        return "dashboard"
+    seg = path.lstrip("/").split("/")
+    if seg[0] in ("static", "healthz", "metrics", "badge"):
+        return seg[0]
+    if seg[0] == "api" and len(seg) > 1 and seg[1] in ("v1", "1.0"):
+        return "api_v1" if seg[1] == "v1" else "api_1_0"
+    return "other"
+
+
 class App:
     def __init__(self, readmodel, metrics, max_request_bytes=64 * 1024, max_url_bytes=4096,
                  max_event_streams=256, event_stream_seconds=300.0, snapshot_max_age=60.0,
@@ -55,6 +68,7 @@ class App:
 
     # -- WSGI entry ------------------------------------------------------
     def __call__(self, environ, start_response):
+        started = time.perf_counter()
         try:
             resp = self._refuse(environ) or self._dispatch(Request(environ))
         except BadRequest as e:
@@ -63,6 +77,9 @@ class App:
         except Exception:  # a bug of ours: log it, answer 500, keep serving
             LOG.exception("error serving %s", environ.get("PATH_INFO"))
             resp = error_response(500, "internal error")
+        self.metrics.http_request_seconds.labels(handler_of(environ.get("PATH_INFO") or "/")) \
+            .observe(time.perf_counter() - started)
+        self.metrics.http_responses.labels(str(resp.status)).inc()
         return self._send(environ, start_response, resp)
 
     def _count(self, reason):
