@@ -63,6 +63,31 @@ def test_bad_config_names_the_setting(files, mutate, expected):
     assert str(files / "driverlogd.yaml") in str(e.value)
 
 
+def test_paths_may_name_the_systemd_credentials_directory(files, monkeypatch):
+    creds = files / "creds"
+    creds.mkdir()
+    (creds / "gerrit_key").write_text("x")
+    data = good()
+    data["gerrit"]["key_file"] = "${CREDENTIALS_DIRECTORY}/gerrit_key"
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert config.load(write(files, data)).key_file == str(creds / "gerrit_key")
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    with pytest.raises(config.ConfigError, match=r"gerrit.key_file: \$CREDENTIALS_DIRECTORY "
+                                                 r"is not set .*LoadCredential="):
+        config.load(write(files, data))
+
+
+def test_a_default_stands_in_for_an_unset_variable(files, monkeypatch):
+    # The shipped example's form: systemd's private copy, else the key in /etc.
+    data = good()
+    data["gerrit"]["key_file"] = "${CREDENTIALS_DIRECTORY:-%s}/id_ed25519" % files
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    assert config.load(write(files, data)).key_file == str(files / "id_ed25519")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(files / "nowhere"))
+    with pytest.raises(config.ConfigError, match="gerrit.key_file: cannot read .*nowhere"):
+        config.load(write(files, data))
+
+
 def test_broken_yaml_gives_line_and_column(files):
     with pytest.raises(config.ConfigError, match=r"driverlogd.yaml:3:1: not valid YAML: expected"):
         config.load(write(files, "gerrit:\n  host: [unclosed\n"))

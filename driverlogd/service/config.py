@@ -1,10 +1,14 @@
 """driverlogd's YAML config: validated once at start, with one clear message.
 
 The shape is documented in config/driverlogd.yaml. Paths are relative to the
-config file's folder, so a config and its keys can travel together.
+config file's folder, so a config and its keys can travel together, and may
+name environment variables, shell-style: `${CREDENTIALS_DIRECTORY:-/etc/driverlog}`
+is where systemd's LoadCredential= puts the SSH key for the service alone, or,
+outside systemd (--check-config, --daemonize), /etc/driverlog.
 """
 import dataclasses
 import os
+import re
 from typing import Optional, Tuple
 
 import yaml
@@ -12,6 +16,7 @@ import yaml
 SUBSCRIBABLE = ("comment-added", "change-merged", "patchset-created", "change-abandoned",
                 "change-restored", "ref-updated")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")   # $X, ${X}, ${X:-default}
 
 
 class ConfigError(Exception):
@@ -82,11 +87,11 @@ def parse(data, path: str) -> Config:
                                "gerrit.known_hosts"),
         subscribe=tuple(subscribe),
         catalog=p.readable(p.string(top, "catalog", "catalog"), "catalog"),
-        state_dir=p.path(p.string(top, "state_dir", "state_dir")),
+        state_dir=p.path(p.string(top, "state_dir", "state_dir"), "state_dir"),
         http_host=str(http.get("host", "127.0.0.1")),
         http_port=p.port(http.get("port", 8080), "http.port", allow_zero=True),
         stale_after_days=p.number(top.get("stale_after_days", 30), "stale_after_days"),
-        export_path=p.path(top["export"]) if top.get("export") else None,
+        export_path=p.path(top["export"], "export") if top.get("export") else None,
         log_level=level,
         show_emails=p.boolean(top.get("show_emails", False), "show_emails"),
         bootstrap_limit=int(p.number(top.get("bootstrap_limit", 50), "bootstrap_limit")),
@@ -117,11 +122,21 @@ class _Parser:
             self.fail(setting, "is required and must be a non-empty string")
         return value
 
-    def path(self, value):
-        return os.path.normpath(os.path.join(self.base, os.path.expanduser(str(value))))
+    def path(self, value, setting):
+        def env(m):
+            name = m.group(1) or m.group(3)
+            if os.environ.get(name) is None and m.group(2) is not None:
+                return m.group(2)
+            if name not in os.environ:
+                hint = (" (systemd sets it for LoadCredential=)"
+                        if name == "CREDENTIALS_DIRECTORY" else "")
+                self.fail(setting, f"${name} is not set in the environment{hint}")
+            return os.environ[name]
+        value = ENV_REF.sub(env, os.path.expanduser(str(value)))
+        return os.path.normpath(os.path.join(self.base, value))
 
     def readable(self, value, setting):
-        full = self.path(value)
+        full = self.path(value, setting)
         try:
             with open(full, "rb"):
                 pass
