@@ -291,12 +291,20 @@ class Recorder:
                     "health": self.view.health(key),
                     "verdicts": dict(self.view.verdicts.get(key, {}))}
 
-    def states(self, now: Optional[float] = None) -> Dict[DriverKey, str]:
-        """CI state of every catalog driver."""
+    def states(self, now: Optional[float] = None, keys=None) -> Dict[DriverKey, str]:
+        """CI state of every catalog driver, or of those of `keys` in the catalog."""
         now = self.clock() if now is None else now
         with self.lock:
-            return {d.key: self.view.state(d.key, d.ci is not None, now)
-                    for d in self.catalog.drivers}
+            if keys is None:
+                return {d.key: self.view.state(d.key, d.ci is not None, now)
+                        for d in self.catalog.drivers}
+            by_key = self.catalog.by_key
+            return {k: self.view.state(k, by_key[k].ci is not None, now)
+                    for k in keys if k in by_key}
+
+    def last_vote(self, key: DriverKey) -> Optional[int]:
+        with self.lock:
+            return self.view.last_vote(key)
 
     def health(self, key: DriverKey, now: Optional[float] = None) -> dict:
         """status()'s health plus "last_30d": {same} over the votes of the last

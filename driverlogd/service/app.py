@@ -164,16 +164,18 @@ class Service:
         self.notifier.status(reason)
 
     def _tick(self):
+        first = True
         while not self.stopping.wait(TICK_SECONDS):
             try:
-                # States age with time alone (silence): compute them once a tick,
-                # for the change feed and for the gauges alike.
+                # The diff finds what commits and time changed; the gauges
+                # follow its states, so they need setting only after a change.
                 now = time.time()
-                states = self.recorder.states(now)
-                changed = self.model.diff(now, states)
+                changed = self.model.diff(now)
                 if changed:
                     log.info("%d CI state change(s)", changed)
-                self.recorder.refresh_metrics(now, states)
+                if changed or first:
+                    self.recorder.refresh_metrics(now, self.model.states())
+                first = False
             except Exception:
                 log.exception("periodic refresh failed")
 

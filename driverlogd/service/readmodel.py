@@ -1,14 +1,19 @@
 """The recorder, seen through the web layer's ReadModel protocol.
 
 Adds what only the running service knows: its generation counter, the
-stream's health, and a feed of state changes found by comparing snapshots
-(states also change with time alone, when a CI goes silent).
+stream's health, and a feed of state changes found by comparing what it saw
+before with what it sees now. A diff looks only at the drivers the recorder
+said changed, except when time alone may have changed a state (a CI going
+silent: the earliest such moment is known) or the catalog was replaced: then
+it looks at all of them. So a tick costs what changed, not the catalog's size.
 """
 import collections
 import threading
 import time
 
 FEED_LENGTH = 500
+FULL_EVERY = 600.0    # seconds; a full look now and then, as a safety net
+ACTIVE = ("passing", "failing")     # the states time alone can turn silent
 
 
 def _state(result):
@@ -27,9 +32,13 @@ class RecorderReadModel:
         self._health = (False, "starting")
         self._all_changed_at = 0
         recorder.add_listener(self._bump)
+        # What the last diff saw: key -> state, key -> {release: (result, url, ts)}.
         # The baseline is the state at start: whatever changes after, even
         # before the first diff, is a change.
-        self._seen = self._look(clock())
+        self._states, self._results = {}, {}
+        self._diffed_at = self.generation
+        self._full_at = 0.0               # when the next full look is due
+        self._look(None, clock())
 
     @property
     def catalog(self):
@@ -89,35 +98,62 @@ class RecorderReadModel:
 
     # -- the periodic diff that feeds `changes` ----------------------------
 
-    def _look(self, now, states=None):
-        states = self.recorder.states(now) if states is None else states
-        results = {}
-        for key in states:
-            for release, v in self.recorder.verdicts(key).items():
-                results[(key, release)] = (v["result"], v.get("review_url"), v.get("timestamp"))
-        return states, results
+    def states(self):
+        """Every catalog driver's state as of the last diff (read-only)."""
+        return self._states
 
-    def diff(self, now=None, states=None):
-        """Record what changed state since the last call; returns how many.
-        `states` may be passed in when the caller has just computed them."""
-        now = self.clock() if now is None else now
-        (old_states, old_results), self._seen = self._seen, self._look(now, states)
-        states, results = self._seen
-        found = []
+    def _look(self, keys, now):
+        """Look at `keys` (None: every driver) and remember what was seen;
+        returns [(key, old state, new state, old results, new results)]."""
+        rec = self.recorder
+        if keys is None:
+            # Removed drivers drop out; when the next full look is due is
+            # worked out afresh from the earliest moment one may go silent.
+            seen_states, self._states = self._states, {}
+            seen_results, self._results = self._results, {}
+            self._full_at = now + FULL_EVERY
+        else:
+            seen_states, seen_results = self._states, self._results
+        states = rec.states(now, keys)
+        looked = []
         for key, state in states.items():
-            if old_states.get(key) != state:
-                found.append((key, None, old_states.get(key), state, now, None))
-        for (key, release), (result, url, ts) in results.items():
-            old = old_results.get((key, release))
-            if old is None or old[0] != result:
-                found.append((key, release, _state(old and old[0]), _state(result),
-                              ts or now, url))
+            results = {release: (v["result"], v.get("review_url"), v.get("timestamp"))
+                       for release, v in rec.verdicts(key).items()}
+            looked.append((key, seen_states.get(key), state, seen_results.get(key, {}), results))
+            self._states[key], self._results[key] = state, results
+            if state in ACTIVE:
+                last = rec.last_vote(key)
+                if last is not None:
+                    self._full_at = min(self._full_at, last + rec.stale_after + 1)
+        return looked
+
+    def diff(self, now=None):
+        """Record what changed state since the last call; returns how many."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            since, self._diffed_at = self._diffed_at, self.generation
+            full = self._all_changed_at > since or now >= self._full_at
+            keys = None if full else [k for k, g in self._changed.items() if g > since]
+        found = []
+        for key, old, new, old_results, results in self._look(keys, now):
+            if old != new:
+                found.append((key, None, old, new, now, None))
+            for release, (result, url, ts) in results.items():
+                before = old_results.get(release)
+                if before is None or before[0] != result:
+                    found.append((key, release, _state(before and before[0]), _state(result),
+                                  ts or now, url))
         if found:
             with self._lock:
+                # Our own bump (the web layer re-renders by it) is no news to the
+                # next diff, unless a commit came in meanwhile.
+                quiet = self.generation == self._diffed_at
                 self.generation += 1
                 for key, release, old, new, ts, url in found:
                     self._feed.append({"generation": self.generation, "key": key,
                                        "release": release, "old_state": old, "new_state": new,
                                        "timestamp": ts, "review_url": url})
                     self._changed[key] = self.generation
+                if quiet:
+                    self._diffed_at = self.generation
         return len(found)
