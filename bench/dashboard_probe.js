@@ -10,6 +10,8 @@
   function frames() {
     return new Promise(function (r) { requestAnimationFrame(function () { requestAnimationFrame(r); }); });
   }
+  // A task of its own, as a user's input event is (not inside a frame callback).
+  function task() { return new Promise(function (r) { realSetTimeout.call(window, r, 0); }); }
   function status() { return document.getElementById("status").textContent; }
 
   // Load: when rows first exist (the observer runs right after the task that
@@ -57,7 +59,8 @@
   P.click = function (selector) {
     var b = document.querySelector(selector);
     if (!b) throw new Error("no " + selector);
-    return act(function () { b.click(); });
+    b.focus();   // as the mouse-down (or the keyboard) before a real click would have
+    return frames().then(task).then(function () { return act(function () { b.click(); }); });
   };
   P.select = function (id, value) {
     var s = document.getElementById(id);
