@@ -43,21 +43,27 @@
     var act = S.releases.filter(function (r) { return r.active; }).map(function (r) { return r.id; });
     return act.length ? act : S.releases.map(function (r) { return r.id; });
   }
-  function matches(d, skip) {
-    var f = S.f;
-    if (skip !== "project_id" && f.project_id && d.project_id !== f.project_id) return false;
-    if (skip !== "vendor" && f.vendor && d.vendor !== f.vendor) return false;
-    if (skip !== "ci" && f.ci && d.state !== f.ci) return false;
-    if (skip !== "release" && f.release !== "all") {
-      var want = releasesInView(), ok = false;
-      for (var i = 0; i < want.length && !ok; i++) ok = d._rel[want[i]] !== undefined;
-      if (!ok) return false;
-    }
-    if (f.q) {
-      var words = f.q.toLowerCase().split(/\s+/).filter(Boolean);
-      for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
-    }
+  // The filters, prepared once per render rather than once per driver.
+  function criteria() {
+    return {rels: S.f.release === "all" ? null : releasesInView(),
+            words: S.f.q.toLowerCase().split(/\s+/).filter(Boolean)};
+  }
+  function found(d, words) {
+    for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
     return true;
+  }
+  // The one drop-down filter d fails: "" when none, its name when exactly one, null when more.
+  function miss(d, c) {
+    var f = S.f, failed = "", n = 0;
+    if (c.rels) {
+      var ok = false;
+      for (var i = 0; i < c.rels.length && !ok; i++) ok = d._rel[c.rels[i]] !== undefined;
+      if (!ok) { failed = "release"; n++; }
+    }
+    if (f.project_id && d.project_id !== f.project_id) { failed = "project_id"; n++; }
+    if (f.vendor && d.vendor !== f.vendor) { failed = "vendor"; n++; }
+    if (f.ci && d.state !== f.ci) { failed = "ci"; n++; }
+    return n > 1 ? null : failed;
   }
   function sortKey(d, key) {
     if (key.indexOf("rel:") === 0) {
@@ -75,19 +81,28 @@
     return "";
   }
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  function bump(counts, k) { counts[k] = (counts[k] || 0) + 1; }
+  // One pass over the drivers makes the view and, per drop-down, the counts of
+  // the drivers every other filter lets through (what picking a value gives).
   function compute() {
+    var c = criteria(), view = [], counts = {release: {}, project_id: {}, vendor: {}, ci: {}};
+    for (var i = 0; i < S.drivers.length; i++) {
+      var d = S.drivers[i], m;
+      if (!found(d, c.words) || (m = miss(d, c)) === null) continue;
+      if (m === "") view.push(d);
+      if (m === "" || m === "release") d._relIds.forEach(function (r) { bump(counts.release, r); });
+      if (m === "" || m === "project_id") bump(counts.project_id, d.project_id);
+      if (m === "" || m === "vendor") bump(counts.vendor, d.vendor);
+      if (m === "" || m === "ci") bump(counts.ci, d.state);
+    }
     var key = S.f.sort, dir = S.f.order === "desc" ? -1 : 1;
-    S.view = S.drivers.filter(function (d) { return matches(d); });
-    S.view.sort(function (a, b) {
-      return dir * cmp(sortKey(a, key), sortKey(b, key)) || cmp(a._key, b._key);
-    });
+    view.forEach(function (d) { d._k = sortKey(d, key); });   // once per driver, not per comparison
+    view.sort(function (a, b) { return dir * cmp(a._k, b._k) || cmp(a._key, b._key); });
+    S.view = view;
+    S.counts = counts;
   }
-  function facet(select, skip, label, valueOf, textOf, all) {
-    var counts = {};
-    S.drivers.forEach(function (d) {
-      if (!matches(d, skip)) return;
-      valueOf(d).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
-    });
+  function facet(select, skip, label, textOf, all) {
+    var counts = S.counts[skip];
     var current = S.f[skip] || "";
     select.textContent = "";
     all.forEach(function (o) { select.appendChild(el("option", {value: o[0]}, o[1])); });
@@ -101,14 +116,12 @@
   function renderFacets() {
     var names = {};
     S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
-    facet($("f-release"), "release", "Release", function (d) { return Object.keys(d._rel); },
-      function (k) { return k; }, [["", "Active releases"], ["all", "All releases"]]);
-    facet($("f-project"), "project_id", "Project", function (d) { return [d.project_id]; },
-      function (k) { return names[k] || k; }, [["", "All projects"]]);
-    facet($("f-vendor"), "vendor", "Vendor", function (d) { return [d.vendor]; },
-      function (k) { return k; }, [["", "All vendors"]]);
-    facet($("f-ci"), "ci", "CI", function (d) { return [d.state]; },
-      function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; }, [["", "Any CI state"]]);
+    facet($("f-release"), "release", "Release", function (k) { return k; },
+      [["", "Active releases"], ["all", "All releases"]]);
+    facet($("f-project"), "project_id", "Project", function (k) { return names[k] || k; }, [["", "All projects"]]);
+    facet($("f-vendor"), "vendor", "Vendor", function (k) { return k; }, [["", "All vendors"]]);
+    facet($("f-ci"), "ci", "CI", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; },
+      [["", "Any CI state"]]);
     var sort = $("f-sort");
     sort.textContent = "";
     BASE_SORTS.concat(releasesInView().map(function (r) { return ["rel:" + r, "Release " + r]; }))
@@ -241,6 +254,7 @@
     d._key = [d.project_id, d.vendor, d.name].map(encodeURIComponent).join("/");
     d._rel = {};
     d.releases.forEach(function (r) { d._rel[r.id] = r; });
+    d._relIds = Object.keys(d._rel);
     d._text = [d.project_id, d.vendor, d.name, d.description || ""].concat(d.maintainers.map(function (m) {
       return [m.name, m.irc || "", m.launchpad_id || "", m.email || ""].join(" ");
     })).join("\n").toLowerCase();
