@@ -5,7 +5,7 @@
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
-  var PAGE = 100;
+  var PAGE = 30, rowPx = 30;   // rows at most in a first page; a row's height, last seen
   var S = {drivers: [], releases: [], gen: null, view: [], first: 0, shown: 0, open: null, details: {},
            f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
   var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
@@ -229,10 +229,9 @@
     var i = S.view.findIndex(function (d) { return d._key === key; });
     if (tr.nextSibling && tr.nextSibling.classList.contains("detail")) tr.nextSibling.replaceWith(detailRow(S.view[i], i));
   }
-  function renderRows(count) {
+  function renderRows(want) {
     var tb = $("rows"), frag = document.createDocumentFragment();
     tb.textContent = "";
-    var want = Math.max(count, PAGE);
     S.first = 0;
     if (S.open) {  // a shared link may open a driver far down the list: start just above it
       var at = S.view.findIndex(function (d) { return d._key === S.open; });
@@ -260,11 +259,20 @@
     S.first = start;
     $("earlier").hidden = S.first === 0;
   }
+  // A first page is what fills the window and the observer's margin, by the
+  // height rows had last time (each release column makes them taller); the
+  // observer adds more if that was too few. Read before any change, layout is fresh.
+  function pageSize() {
+    var tb = $("rows");
+    if (tb.rows.length) rowPx = Math.max(20, tb.offsetHeight / tb.rows.length);
+    return Math.max(10, Math.min(PAGE, Math.ceil((window.innerHeight + 600) / rowPx)));
+  }
   function render(keepCount) {
+    var page = pageSize();
     compute();
     renderFacets();
     header();
-    renderRows(keepCount ? S.shown - S.first : PAGE);
+    renderRows(Math.max(page, keepCount ? S.shown - S.first : 0));
     $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers";
     writeUrl();
   }
@@ -365,9 +373,15 @@
     $("more-btn").addEventListener("click", more);
     $("earlier-btn").addEventListener("click", earlier);
     if (window.IntersectionObserver) {
-      new IntersectionObserver(function (entries) {
-        if (entries[0].isIntersecting) more();
-      }, {rootMargin: "600px"}).observe($("more"));
+      // After each page, observe afresh: the observer reports again once the
+      // new rows are laid out, so pages are added until the end is out of range.
+      var io = new IntersectionObserver(function (entries) {
+        if (!entries[entries.length - 1].isIntersecting) return;
+        more();
+        io.unobserve($("more"));
+        io.observe($("more"));
+      }, {rootMargin: "600px"});
+      io.observe($("more"));
     }
     load(false).then(function () {
       if (!S.open) return;
