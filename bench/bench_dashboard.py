@@ -147,8 +147,9 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            print("Chromium %s, headless; viewport %dx%d" % (browser.version, VIEWPORT["width"],
-                                                            VIEWPORT["height"]))
+            print("Chromium %s, headless; viewport %dx%d; %d CPUs, load average %.1f at start"
+                  % (browser.version, VIEWPORT["width"], VIEWPORT["height"], os.cpu_count(),
+                     os.getloadavg()[0]))
             for n in SIZES:
                 results[n] = run_size(browser, n)
         finally:
