@@ -206,6 +206,7 @@ class ServerThread:
         while not self._stop.is_set():
             gevent.sleep(0.05)
         server.stop(timeout=1)
+        gevent.get_hub().destroy(destroy_loop=True)
 
     @property
     def url(self):

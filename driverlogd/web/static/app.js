@@ -5,7 +5,7 @@
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
-  var PAGE = 100;
+  var PAGE = 30, rowPx = 30;   // rows at most in a first page; a row's height, last seen
   var S = {drivers: [], releases: [], gen: null, view: [], first: 0, shown: 0, open: null, details: {},
            f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
   var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
@@ -43,21 +43,27 @@
     var act = S.releases.filter(function (r) { return r.active; }).map(function (r) { return r.id; });
     return act.length ? act : S.releases.map(function (r) { return r.id; });
   }
-  function matches(d, skip) {
-    var f = S.f;
-    if (skip !== "project_id" && f.project_id && d.project_id !== f.project_id) return false;
-    if (skip !== "vendor" && f.vendor && d.vendor !== f.vendor) return false;
-    if (skip !== "ci" && f.ci && d.state !== f.ci) return false;
-    if (skip !== "release" && f.release !== "all") {
-      var want = releasesInView(), ok = false;
-      for (var i = 0; i < want.length && !ok; i++) ok = d._rel[want[i]] !== undefined;
-      if (!ok) return false;
-    }
-    if (f.q) {
-      var words = f.q.toLowerCase().split(/\s+/).filter(Boolean);
-      for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
-    }
+  // The filters, prepared once per render rather than once per driver.
+  function criteria() {
+    return {rels: S.f.release === "all" ? null : releasesInView(),
+            words: S.f.q.toLowerCase().split(/\s+/).filter(Boolean)};
+  }
+  function found(d, words) {
+    for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
     return true;
+  }
+  // The one drop-down filter d fails: "" when none, its name when exactly one, null when more.
+  function miss(d, c) {
+    var f = S.f, failed = "", n = 0;
+    if (c.rels) {
+      var ok = false;
+      for (var i = 0; i < c.rels.length && !ok; i++) ok = d._rel[c.rels[i]] !== undefined;
+      if (!ok) { failed = "release"; n++; }
+    }
+    if (f.project_id && d.project_id !== f.project_id) { failed = "project_id"; n++; }
+    if (f.vendor && d.vendor !== f.vendor) { failed = "vendor"; n++; }
+    if (f.ci && d.state !== f.ci) { failed = "ci"; n++; }
+    return n > 1 ? null : failed;
   }
   function sortKey(d, key) {
     if (key.indexOf("rel:") === 0) {
@@ -75,40 +81,56 @@
     return "";
   }
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  function bump(counts, k) { counts[k] = (counts[k] || 0) + 1; }
+  // One pass over the drivers makes the view and, per drop-down, the counts of
+  // the drivers every other filter lets through (what picking a value gives).
   function compute() {
+    var c = criteria(), view = [], counts = {release: {}, project_id: {}, vendor: {}, ci: {}};
+    for (var i = 0; i < S.drivers.length; i++) {
+      var d = S.drivers[i], m;
+      if (!found(d, c.words) || (m = miss(d, c)) === null) continue;
+      if (m === "") view.push(d);
+      if (m === "" || m === "release") d._relIds.forEach(function (r) { bump(counts.release, r); });
+      if (m === "" || m === "project_id") bump(counts.project_id, d.project_id);
+      if (m === "" || m === "vendor") bump(counts.vendor, d.vendor);
+      if (m === "" || m === "ci") bump(counts.ci, d.state);
+    }
     var key = S.f.sort, dir = S.f.order === "desc" ? -1 : 1;
-    S.view = S.drivers.filter(function (d) { return matches(d); });
-    S.view.sort(function (a, b) {
-      return dir * cmp(sortKey(a, key), sortKey(b, key)) || cmp(a._key, b._key);
-    });
+    view.forEach(function (d) { d._k = sortKey(d, key); });   // once per driver, not per comparison
+    view.sort(function (a, b) { return dir * cmp(a._k, b._k) || cmp(a._key, b._key); });
+    S.view = view;
+    S.counts = counts;
   }
-  function facet(select, skip, label, valueOf, textOf, all) {
-    var counts = {};
-    S.drivers.forEach(function (d) {
-      if (!matches(d, skip)) return;
-      valueOf(d).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
-    });
+  // Options are patched in place, not replaced: each new option is restyled and
+  // measured for the select's width (~7 ms for 400 vendors), new counts are just text.
+  function facet(select, skip, label, textOf, all) {
+    var counts = S.counts[skip];
     var current = S.f[skip] || "";
-    select.textContent = "";
-    all.forEach(function (o) { select.appendChild(el("option", {value: o[0]}, o[1])); });
     var keys = Object.keys(counts);
     if (skip === "release") keys = S.releases.map(function (r) { return r.id; }).filter(function (k) { return counts[k]; });
     else keys.sort(function (a, b) { return cmp(textOf(a).toLowerCase(), textOf(b).toLowerCase()); });
     if (current && keys.indexOf(current) < 0 && current !== "all") keys.unshift(current);
-    keys.forEach(function (k) { select.appendChild(el("option", {value: k}, textOf(k) + " (" + (counts[k] || 0) + ")")); });
+    var opts = all.concat(keys.map(function (k) { return [k, textOf(k) + " (" + (counts[k] || 0) + ")"]; }));
+    opts.forEach(function (o, i) {
+      var opt = select.options[i];
+      if (!opt) select.appendChild(el("option", {value: o[0]}, o[1]));
+      else {
+        if (opt.value !== o[0]) opt.value = o[0];
+        if (opt.textContent !== o[1]) opt.textContent = o[1];
+      }
+    });
+    select.options.length = opts.length;
     select.value = current;
   }
   function renderFacets() {
     var names = {};
     S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
-    facet($("f-release"), "release", "Release", function (d) { return Object.keys(d._rel); },
-      function (k) { return k; }, [["", "Active releases"], ["all", "All releases"]]);
-    facet($("f-project"), "project_id", "Project", function (d) { return [d.project_id]; },
-      function (k) { return names[k] || k; }, [["", "All projects"]]);
-    facet($("f-vendor"), "vendor", "Vendor", function (d) { return [d.vendor]; },
-      function (k) { return k; }, [["", "All vendors"]]);
-    facet($("f-ci"), "ci", "CI", function (d) { return [d.state]; },
-      function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; }, [["", "Any CI state"]]);
+    facet($("f-release"), "release", "Release", function (k) { return k; },
+      [["", "Active releases"], ["all", "All releases"]]);
+    facet($("f-project"), "project_id", "Project", function (k) { return names[k] || k; }, [["", "All projects"]]);
+    facet($("f-vendor"), "vendor", "Vendor", function (k) { return k; }, [["", "All vendors"]]);
+    facet($("f-ci"), "ci", "CI", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; },
+      [["", "Any CI state"]]);
     var sort = $("f-sort");
     sort.textContent = "";
     BASE_SORTS.concat(releasesInView().map(function (r) { return ["rel:" + r, "Release " + r]; }))
@@ -119,21 +141,32 @@
   }
 
   // ---- rendering -----------------------------------------------------------
+  function setAttr(node, k, v) { if (node.getAttribute(k) !== v) node.setAttribute(k, v); }
+  // The header is rebuilt only when its columns change; a sort just moves the
+  // marks, so the button that was clicked stays (and keeps the focus).
   function header() {
-    var tr = $("head");
-    tr.textContent = "";
+    var tr = $("head"), ths = tr.children;
     var cols = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"], ["description", "Description"]]
       .concat(releasesInView().map(function (r) { return ["rel:" + r, r]; }))
       .concat([["ci", "CI"], ["maintainers", "Maintainers"]]);
-    cols.forEach(function (c) {
-      var active = S.f.sort === c[0];
-      var th = el("th", {scope: "col", role: "columnheader",
-        "aria-sort": active ? (S.f.order === "desc" ? "descending" : "ascending") : "none",
-        className: c[0].indexOf("rel:") === 0 ? "rel" : "c-" + c[0]});
-      th.appendChild(el("button", {type: "button", "data-sort": c[0],
-        "aria-label": "Sort by " + c[1] + (active && S.f.order === "asc" ? ", descending" : "")},
-        c[1], el("span", {className: "arrow", "aria-hidden": "true"}, active ? (S.f.order === "desc" ? " \u25BC" : " \u25B2") : "")));
-      tr.appendChild(th);
+    var same = ths.length === cols.length && cols.every(function (c, i) {
+      return ths[i].firstChild.getAttribute("data-sort") === c[0];
+    });
+    if (!same) {
+      tr.textContent = "";
+      cols.forEach(function (c) {
+        tr.appendChild(el("th", {scope: "col", role: "columnheader",
+          className: c[0].indexOf("rel:") === 0 ? "rel" : "c-" + c[0]},
+          el("button", {type: "button", "data-sort": c[0]}, c[1],
+            el("span", {className: "arrow", "aria-hidden": "true"}))));
+      });
+    }
+    cols.forEach(function (c, i) {
+      var active = S.f.sort === c[0], b = ths[i].firstChild, arrow = b.lastChild;
+      setAttr(ths[i], "aria-sort", active ? (S.f.order === "desc" ? "descending" : "ascending") : "none");
+      setAttr(b, "aria-label", "Sort by " + c[1] + (active && S.f.order === "asc" ? ", descending" : ""));
+      var mark = active ? (S.f.order === "desc" ? " \u25BC" : " \u25B2") : "";
+      if (arrow.textContent !== mark) arrow.textContent = mark;
     });
   }
   function row(d, i) {
@@ -196,10 +229,9 @@
     var i = S.view.findIndex(function (d) { return d._key === key; });
     if (tr.nextSibling && tr.nextSibling.classList.contains("detail")) tr.nextSibling.replaceWith(detailRow(S.view[i], i));
   }
-  function renderRows(count) {
+  function renderRows(want) {
     var tb = $("rows"), frag = document.createDocumentFragment();
     tb.textContent = "";
-    var want = Math.max(count, PAGE);
     S.first = 0;
     if (S.open) {  // a shared link may open a driver far down the list: start just above it
       var at = S.view.findIndex(function (d) { return d._key === S.open; });
@@ -227,11 +259,20 @@
     S.first = start;
     $("earlier").hidden = S.first === 0;
   }
+  // A first page is what fills the window and the observer's margin, by the
+  // height rows had last time (each release column makes them taller); the
+  // observer adds more if that was too few. Read before any change, layout is fresh.
+  function pageSize() {
+    var tb = $("rows");
+    if (tb.rows.length) rowPx = Math.max(20, tb.offsetHeight / tb.rows.length);
+    return Math.max(10, Math.min(PAGE, Math.ceil((window.innerHeight + 600) / rowPx)));
+  }
   function render(keepCount) {
+    var page = pageSize();
     compute();
     renderFacets();
     header();
-    renderRows(keepCount ? S.shown - S.first : PAGE);
+    renderRows(Math.max(page, keepCount ? S.shown - S.first : 0));
     $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers";
     writeUrl();
   }
@@ -241,6 +282,7 @@
     d._key = [d.project_id, d.vendor, d.name].map(encodeURIComponent).join("/");
     d._rel = {};
     d.releases.forEach(function (r) { d._rel[r.id] = r; });
+    d._relIds = Object.keys(d._rel);
     d._text = [d.project_id, d.vendor, d.name, d.description || ""].concat(d.maintainers.map(function (m) {
       return [m.name, m.irc || "", m.launchpad_id || "", m.email || ""].join(" ");
     })).join("\n").toLowerCase();
@@ -318,7 +360,7 @@
       S.f.sort = k;
       render(true);
       var again = document.querySelector('#head button[data-sort="' + CSS.escape(k) + '"]');
-      if (again) again.focus();
+      if (again && again !== document.activeElement) again.focus();
     });
     $("rows").addEventListener("click", function (e) {
       var b = e.target.closest("button[data-open]");
@@ -331,9 +373,15 @@
     $("more-btn").addEventListener("click", more);
     $("earlier-btn").addEventListener("click", earlier);
     if (window.IntersectionObserver) {
-      new IntersectionObserver(function (entries) {
-        if (entries[0].isIntersecting) more();
-      }, {rootMargin: "600px"}).observe($("more"));
+      // After each page, observe afresh: the observer reports again once the
+      // new rows are laid out, so pages are added until the end is out of range.
+      var io = new IntersectionObserver(function (entries) {
+        if (!entries[entries.length - 1].isIntersecting) return;
+        more();
+        io.unobserve($("more"));
+        io.observe($("more"));
+      }, {rootMargin: "600px"});
+      io.observe($("more"));
     }
     load(false).then(function () {
       if (!S.open) return;
