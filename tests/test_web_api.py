@@ -247,3 +247,11 @@ def test_requests_are_timed_by_handler_and_counted_by_code(srv):
     assert {h: seen(h) - before[h] for h in before} == {
         "api_v1": 1, "api_1_0": 1, "badge": 1, "other": 1}
     assert answered("200") - codes["200"] == 3 and answered("404") - codes["404"] == 1
+
+
+def test_static_assets_revalidate_but_the_icon_is_kept_a_day(srv):
+    # The dashboard rewrites its URL on every filter; Chromium fetches the icon each time.
+    status, headers, body = request(srv.url, "/static/favicon.svg")
+    assert status == 200 and headers["cache-control"] == "max-age=86400" and b"<svg" in body
+    status, headers, _ = request(srv.url, "/static/app.js")
+    assert status == 200 and headers["cache-control"] == "no-cache" and headers["etag"]

@@ -221,7 +221,10 @@ class App:
         if entry is None:
             return self._not_found(req)
         body, ctype, etag = entry
-        resp = Response(200, body, ctype, [("Cache-Control", "no-cache")])
+        # The icon may be a day old; Chromium re-fetches it on every URL change
+        # (the dashboard keeps its filters in the URL). The rest revalidates.
+        cache = "max-age=86400" if name == "favicon.svg" else "no-cache"
+        resp = Response(200, body, ctype, [("Cache-Control", cache)])
         if name.endswith(".html"):
             resp.header("Content-Security-Policy", CSP).header("Referrer-Policy", "no-referrer")
         return self._with_etag(req, resp, etag)
