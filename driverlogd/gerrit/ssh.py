@@ -66,6 +66,14 @@ def _keepalive(sock: socket.socket, idle: float, dead_after: float) -> None:
                 pass
 
 
+# The server may send packets up to this size on our channels (paramiko asks
+# for 32 KiB; OpenSSH accepts 256 KiB): per packet, paramiko's Python costs
+# more than the decryption, so a burst of events reads ~2x cheaper.
+MAX_PACKET_SIZE = 1 << 18
+# Ciphers to ask for first where the server has them: AES-GCM authenticates
+# as it decrypts, one C call a packet instead of AES-CTR plus a separate HMAC.
+_FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
 # Signature algorithms that use a key listed in known_hosts under another name.
 _KEY_FAMILY = {"rsa-sha2-512": "ssh-rsa", "rsa-sha2-256": "ssh-rsa"}
 
@@ -140,7 +148,8 @@ class Connection:
         """Start `command` on a new channel; raises CommandError within `timeout`."""
         with self.deadline(timeout, f"starting {command!r}") as dl:
             try:
-                chan = self.transport.open_session(timeout=timeout)
+                chan = self.transport.open_session(timeout=timeout,
+                                                  max_packet_size=MAX_PACKET_SIZE)
                 chan.exec_command(command)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise dl.error(e) from None
@@ -242,6 +251,7 @@ def connect(config: GerritConfig) -> Connection:
         known_types = {_KEY_FAMILY.get(t, t) for t in entry}
         options.key_types = sorted(options.key_types,
                                    key=lambda t: _KEY_FAMILY.get(t, t) not in known_types)
+        options.ciphers = sorted(options.ciphers, key=lambda c: c not in _FAST_CIPHERS)
         with conn.deadline(config.connect_timeout, "SSH handshake") as dl:
             try:
                 transport.start_client(timeout=config.connect_timeout)
