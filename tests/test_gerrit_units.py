@@ -118,3 +118,26 @@ def test_config_validates():
             GerritConfig(**dict(base, **bad))
     with pytest.raises(ValueError, match="unknown setting"):
         GerritConfig.from_mapping(dict(base, pasword="x"))
+
+
+# -- metrics per read ---------------------------------------------------------------
+
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.05, 0.2, 7.5, 1e5]), st.integers(1, 50)),
+                max_size=6))
+def test_observe_many_records_what_repeated_observe_does(observations):
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from driverlogd.metrics import observe_many
+
+    def text(registry):      # the sum is n * value, not n additions: equal up to rounding
+        lines = [x for x in generate_latest(registry).decode().splitlines() if "created" not in x]
+        return [x if not x.startswith("lag_sum") else f"{float(x.split()[1]):.9g}"
+                for x in lines]
+    one, many = CollectorRegistry(), CollectorRegistry()
+    h1 = Histogram("lag", "x", buckets=(0.05, 1, 10), registry=one)
+    h2 = Histogram("lag", "x", buckets=(0.05, 1, 10), registry=many)
+    for value, n in observations:
+        for _ in range(n):
+            h1.observe(value)
+        observe_many(h2, value, n)
+    assert text(one) == text(many)
