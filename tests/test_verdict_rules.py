@@ -1,6 +1,11 @@
 """Pure rules with plain data: report parsing, branch to release, health."""
-import pytest
+import re
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from driverlogd.catalog.model import compile_pattern
 from driverlogd.verdict import (
     ci_state,
     health,
@@ -9,6 +14,7 @@ from driverlogd.verdict import (
     report_patchset,
     votes_for,
 )
+from driverlogd.verdict.parse import _found
 from tests.verdict_support import ACME, ISCSI, SMB3, catalog, cloudbase_report, ts
 
 CAT = catalog()
@@ -113,3 +119,12 @@ def test_health_rates():
     assert full["flip_rate"] == 2 / 3 and full["pass_rate"] == 0.75
     empty = health([], now)
     assert empty["last_vote"] is None and empty["last_n"]["pass_rate"] is None
+
+
+@given(st.text(alphabet="ab: -\tSUCESFAILüé中\x00", max_size=30),
+       st.sampled_from([r"a\s+\S+\s*: SUCCESS", r"^- ü\w+", r"(?i)failure$", r"\bé+\b", "b",
+                        r"^$|a", r"中.?$"]))
+def test_matching_on_utf8_bytes_answers_as_search_does(line, pattern):
+    compiled = compile_pattern(pattern)
+    assert _found(compiled, line, line.encode("utf-8")) == (compiled.search(line) is not None)
+    assert _found(re.compile(pattern), line, b"") == (re.search(pattern, line) is not None)

@@ -5,6 +5,13 @@ Pure functions over plain strings and compiled patterns; no I/O.
 import re
 from typing import Optional, Tuple
 
+try:      # google-re2's compiled RE2 under its Python wrapper (see _found)
+    from re2 import _Anchor
+    _UNANCHORED = _Anchor.UNANCHORED
+except ImportError:
+    _UNANCHORED = None
+_NO_MATCH = (-1, -1)
+
 # Gerrit prefixes every review message it stores with the patch set voted on.
 _PREFIX = re.compile(r"Patch Set (\d+):")
 
@@ -35,9 +42,27 @@ def find_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
     Success is tried first on each line, as the original job did; a line
     matching neither is skipped. None when no line matches.
     """
-    for line in lines:
-        if success_re.search(line):
+    return find_encoded([(line, line.encode("utf-8")) for line in lines],
+                        success_re, failure_re)
+
+
+def find_encoded(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
+    """find_result() over (line, its UTF-8 bytes) pairs: one report's lines
+    are encoded once for all the drivers it is tested against."""
+    for line, raw in lines:
+        if _found(success_re, line, raw):
             return True, line
-        if failure_re.search(line):
+        if _found(failure_re, line, raw):
             return False, line
     return None
+
+
+def _found(pattern, line: str, raw: bytes) -> bool:
+    """Whether pattern.search(line) finds something. google-re2's search()
+    encodes the line and builds a match object on every call (2 us); its
+    compiled RE2 answers the same from the bytes (0.8 us). Other patterns
+    (Python's re, or a wrapper without it) are asked through search()."""
+    regexp = getattr(pattern, "_regexp", None)
+    if regexp is None or _UNANCHORED is None:
+        return pattern.search(line) is not None
+    return regexp.Match(_UNANCHORED, raw, 0, len(raw))[0] != _NO_MATCH

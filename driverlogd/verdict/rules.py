@@ -5,7 +5,7 @@ Pure: takes the catalog and plain values, returns plain values.
 import dataclasses
 from typing import Dict, List, Optional, Tuple
 
-from driverlogd.verdict.parse import find_result, report_lines, report_patchset
+from driverlogd.verdict.parse import find_encoded, report_lines, report_patchset
 from driverlogd.verdict.release import release_for
 
 DriverKey = Tuple[str, str, str]
@@ -53,11 +53,11 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     """
     if report_patchset(message) is None:
         return []
-    lines = list(report_lines(message))
+    lines = [(line, line.encode("utf-8")) for line in report_lines(message)]
     release = release_for(catalog, branch, when)
     votes = []
     for d in drivers:
-        found = find_result(lines, d.ci.success_re, d.ci.failure_re)
+        found = find_encoded(lines, d.ci.success_re, d.ci.failure_re)
         if found is not None:
             votes.append(Vote(d.key, release, found[0], found[1]))
     return votes
