@@ -43,7 +43,12 @@ def open_recorder(state_dir: str, catalog, metrics=None,
 
 
 def _text(*values):
-    return tuple(v.encode("utf-8", "replace").decode("utf-8") for v in values)
+    # ASCII (nearly every Gerrit string) is valid Unicode as it is: skip the round trip.
+    return tuple(v if v.isascii() else v.encode("utf-8", "replace").decode("utf-8")
+                 for v in values)
+
+
+_LIMIT = 2 ** 62      # numbers SQLite stores as they are
 
 
 class Recorder:
@@ -121,8 +126,8 @@ class Recorder:
         if not isinstance(e, (CommentAdded, ChangeMerged)):
             return None
         n = report_patchset(e.comment) if isinstance(e, CommentAdded) else 0
-        if not all(0 <= v < 2 ** 62 for v in (e.change.number, e.patchset, e.created_on,
-                                               n or 0)):
+        if not (0 <= e.change.number < _LIMIT and 0 <= e.patchset < _LIMIT
+                and 0 <= e.created_on < _LIMIT and 0 <= (n or 0) < _LIMIT):
             log.warning("skipped %s event on change %s: number out of range", e.type,
                         str(e.change.number)[:30])
             if self.metrics:
@@ -148,30 +153,53 @@ class Recorder:
     def _comment(self, e: CommentAdded, updates: list):
         ch = e.change
         ps = report_patchset(e.comment)
-        cid, ts, changed = self.store.put_comment(ch.project, ch.number, ps, e.author,
-                                                  ch.branch, ch.url, e.created_on, e.comment)
-        pairs = set()          # (driver id, release) whose verdict may differ now
+        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, ps, e.author,
+                                                       ch.branch, ch.url, e.created_on, e.comment)
+        gained = set()     # (driver id, release) with a vote on this change new or newer
+        lost = set()       # ... whose vote may have left it: read all its votes again
         if changed:
             for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch,
                                ts, self.catalog):
                 did = self._driver_id(v.driver)
-                before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts)
-                pairs.update(p for p in ((did, v.release), (did, before)) if p[1])
+                before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts,
+                                             fresh=new)
+                if v.release:
+                    gained.add((did, v.release))
+                if before:
+                    lost.add((did, before))
                 updates.append(("vote", v.driver, cid, ts, v.passed))
         # The change was already merged when the CI reported: that patch set
         # (or a newer one) is the merged one, until change-merged says which.
-        if ch.status == "MERGED" and self.store.note_merge(ch.project, ch.number, hint=e.patchset):
-            pairs.update(self.store.pairs_on_change(ch.project, ch.number))
-        self._refresh(pairs, updates)
+        if ch.status == "MERGED":
+            self._note_merge(ch, gained, lost, hint=e.patchset)
+        elif (gained or lost) and self.store.merged_patchset(ch.project, ch.number) is None:
+            # No patch set of this change merged (yet): its votes are no
+            # verdict, so none of these verdicts can differ.
+            return
+        self._refresh(lost, updates)
+        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
 
     def _merged(self, e: ChangeMerged, updates: list):
         ch = e.change
-        if self.store.note_merge(ch.project, ch.number, patchset=e.patchset):
-            self._refresh(self.store.pairs_on_change(ch.project, ch.number), updates)
+        gained, lost = set(), set()
+        self._note_merge(ch, gained, lost, patchset=e.patchset)
+        self._refresh(lost, updates)
+        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
 
-    def _refresh(self, pairs, updates):
+    def _note_merge(self, ch, gained, lost, **known):
+        """Votes on a newly merged change can only gain verdicts; when the
+        merged patch set moved (hint -> change-merged's), some may lose one."""
+        before, after = self.store.note_merge(ch.project, ch.number, **known)
+        if before != after:
+            pairs = self.store.pairs_on_change(ch.project, ch.number)
+            (gained if before is None else lost).update(pairs)
+
+    def _refresh(self, pairs, updates, among=None):
+        """Re-check verdicts: from all the votes, or (`among`: a (project,
+        change) whose votes only gained) from the stored verdict and that change's."""
         for did, release in pairs:
-            changed, verdict = self.store.refresh_verdict(did, release)
+            changed, verdict = self.store.refresh_verdict(did, release) if among is None \
+                else self.store.offer_verdict(did, release, *among)
             # Unchanged still goes to the view: a replay may have moved the
             # same report's time later.
             updates.append(("verdict", self._keys[did], release, verdict, changed))

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from driverlogd.recorder import Recorder
 from driverlogd.store import Store
+from driverlogd.store.db import VERDICT_SQL
 from tests.verdict_support import (
     ACME,
     ISCSI,
@@ -46,6 +47,17 @@ def outcome(events):
     rec = Recorder(Store(":memory:"), CAT, clock=lambda: T0, position_every=0)
     for e in events:
         rec.handle(e)
+    # Verdicts kept up incrementally equal a full recomputation, in the store
+    # and in the read model (rebuilt from the store by a fresh recorder).
+    q = rec.store.db.execute
+    for did, release in q("SELECT DISTINCT driver_id, release FROM votes "
+                          "WHERE release IS NOT NULL").fetchall():
+        best = q(VERDICT_SQL, (did, release)).fetchone()
+        stored = q("SELECT comment_id FROM verdicts WHERE driver_id = ? AND release = ?",
+                   (did, release)).fetchone()
+        assert (best and best[0]) == (stored and stored[0])
+    fresh = Recorder(rec.store, CAT, clock=lambda: T0, position_every=0)
+    assert all(fresh.verdicts(k) == rec.verdicts(k) for k in (ISCSI, SMB3, ACME))
     return ({k: rec.verdicts(k) for k in (ISCSI, SMB3, ACME)},
             {k: rec.votes(k, 1000) for k in (ISCSI, SMB3, ACME)},
             rec.position())

@@ -35,6 +35,35 @@ SELECT v.driver_id, v.release, v.passed, v.line, c.created_on, c.change,
        c.patchset, c.url, c.branch, c.id
 FROM votes v JOIN comments c ON c.id = v.comment_id"""
 
+# VERDICT_SQL's choice, read as DETAIL_SQL reads it, and the stored verdict's
+# comment id: one statement where three were.
+_BEST_SQL = DETAIL_SQL.replace("SELECT ", "SELECT (SELECT comment_id FROM verdicts WHERE "
+                               "driver_id = ?1 AND release = ?2), ", 1) + """
+JOIN merges m ON m.project = c.project AND m.change = c.change
+WHERE v.driver_id = ?1 AND v.release = ?2
+  AND c.patchset = COALESCE(m.patchset, m.hint)
+ORDER BY v.created_on DESC, c.change DESC, c.patchset DESC, c.digest DESC
+LIMIT 1"""
+
+
+# Verdict order's key (newest first) and the detail, for offer_verdict():
+# a change's best verdict-worthy vote for a driver and release (CROSS JOIN:
+# from the change's few comments, never from all the driver's votes) ...
+_CHANGE_BEST_SQL = """
+SELECT c.id, v.created_on, c.change, c.patchset, c.digest, v.driver_id, v.release, v.passed,
+       v.line, c.created_on, c.change, c.patchset, c.url, c.branch, c.id
+FROM comments c CROSS JOIN votes v ON v.driver_id = ?1 AND v.comment_id = c.id
+JOIN merges m ON m.project = c.project AND m.change = c.change
+WHERE c.project = ?3 AND c.change = ?4 AND v.release = ?2
+  AND c.patchset = COALESCE(m.patchset, m.hint)
+ORDER BY v.created_on DESC, c.patchset DESC, c.digest DESC
+LIMIT 1"""
+# ... and the stored verdict.
+_CURRENT_SQL = DETAIL_SQL.replace(
+    "SELECT ", "SELECT c.id, v.created_on, c.change, c.patchset, c.digest, ", 1) + """
+JOIN verdicts d ON d.driver_id = v.driver_id AND d.comment_id = v.comment_id
+WHERE d.driver_id = ? AND d.release = ?"""
+
 
 class StoreError(Exception):
     """The database cannot be opened or is newer than this program."""
@@ -42,6 +71,14 @@ class StoreError(Exception):
 
 def digest(message: str) -> str:
     return hashlib.sha1(message.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _newest(a, b):
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _coalesce(a, b):
+    return b if a is None else a
 
 
 def detail(row) -> dict:
@@ -164,29 +201,32 @@ class Store:
     # -- comments and merges -------------------------------------------------
 
     def put_comment(self, project, change, patchset, author, branch, url, created_on,
-                    message) -> Tuple[int, int, bool]:
-        """Store a report once; returns (id, its time, whether the row changed).
+                    message) -> Tuple[int, int, bool, bool]:
+        """Store a report once; returns (id, its time, whether the row changed,
+        whether it is new).
 
         A replay with a later stamp keeps the later one, so the outcome does
         not depend on which copy came first.
         """
         key = (project, change, patchset, author, digest(message))
+        # Insert first: a new report (the usual case) costs one statement.
+        cur = self.db.execute("INSERT INTO comments (project, change, patchset, author, "
+                              "digest, branch, url, created_on, message) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, "
+                              "change, patchset, author, digest) DO NOTHING",
+                              key + (branch, url, created_on, message))
+        if cur.rowcount == 1:
+            return cur.lastrowid, created_on, True, True
         row = self.db.execute("SELECT id, created_on FROM comments WHERE project = ? AND "
                               "change = ? AND patchset = ? AND author = ? AND digest = ?",
                               key).fetchone()
-        if row is None:
-            cur = self.db.execute("INSERT INTO comments (project, change, patchset, author, "
-                                  "digest, branch, url, created_on, message) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  key + (branch, url, created_on, message))
-            return cur.lastrowid, created_on, True
         if created_on > row[1]:
             self.db.execute("UPDATE comments SET created_on = ? WHERE id = ?",
                             (created_on, row[0]))
             self.db.execute("UPDATE votes SET created_on = ? WHERE comment_id = ?",
                             (created_on, row[0]))
-            return row[0], created_on, True
-        return row[0], row[1], False
+            return row[0], created_on, True, False
+        return row[0], row[1], False, False
 
     def comments_by(self, author: str, project: str) -> Iterator[tuple]:
         """(id, branch, created_on, message) of an account's reports on a repo."""
@@ -198,19 +238,18 @@ class Store:
                                "FROM comments")
 
     def note_merge(self, project: str, change: int, patchset: Optional[int] = None,
-                   hint: Optional[int] = None) -> bool:
-        """Record what is known of a change's merge; True when the effective
-        merged patch set changed (verdicts on the change need re-checking)."""
-        before = self.merged_patchset(project, change)
-        self.db.execute(
-            "INSERT INTO merges VALUES (?, ?, ?, ?) ON CONFLICT (project, change) DO UPDATE "
-            "SET patchset = CASE WHEN excluded.patchset IS NULL THEN patchset "
-            "  WHEN patchset IS NULL THEN excluded.patchset "
-            "  ELSE MAX(patchset, excluded.patchset) END, "
-            "hint = CASE WHEN excluded.hint IS NULL THEN hint "
-            "  WHEN hint IS NULL THEN excluded.hint ELSE MAX(hint, excluded.hint) END",
-            (project, change, patchset, hint))
-        return self.merged_patchset(project, change) != before
+                   hint: Optional[int] = None) -> Tuple[Optional[int], Optional[int]]:
+        """Record what is known of a change's merge; returns the effective merged
+        patch set (change-merged's, else the hint) before and after. When they
+        differ, verdicts on the change need re-checking."""
+        row = self.db.execute("SELECT patchset, hint FROM merges WHERE project = ? AND "
+                              "change = ?", (project, change)).fetchone()
+        old = row or (None, None)
+        new = (_newest(old[0], patchset), _newest(old[1], hint))
+        if row is None or new != old:
+            self.db.execute("INSERT OR REPLACE INTO merges VALUES (?, ?, ?, ?)",
+                            (project, change) + new)
+        return _coalesce(*old), _coalesce(*new)
 
     def merged_patchset(self, project: str, change: int) -> Optional[int]:
         row = self.db.execute("SELECT COALESCE(patchset, hint) FROM merges WHERE "
@@ -219,10 +258,14 @@ class Store:
 
     # -- votes and verdicts ------------------------------------------------
 
-    def put_vote(self, driver_id, comment_id, release, passed, line, created_on) -> Optional[str]:
-        """Upsert; returns the release it had before when that differed."""
-        row = self.db.execute("SELECT release FROM votes WHERE driver_id = ? AND "
-                              "comment_id = ?", (driver_id, comment_id)).fetchone()
+    def put_vote(self, driver_id, comment_id, release, passed, line, created_on,
+                 fresh: bool = False) -> Optional[str]:
+        """Upsert; returns the release it had before when that differed.
+        `fresh`: the comment was inserted in this transaction (comments are
+        never deleted, so no vote on it exists yet): nothing to read first."""
+        row = None if fresh else self.db.execute(
+            "SELECT release FROM votes WHERE driver_id = ? AND comment_id = ?",
+            (driver_id, comment_id)).fetchone()
         self.db.execute("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
                         (driver_id, comment_id, release, int(passed), line, created_on))
         return row[0] if row and row[0] != release else None
@@ -246,20 +289,40 @@ class Store:
 
         Returns (changed, verdict detail or None).
         """
-        row = self.db.execute(VERDICT_SQL, (driver_id, release)).fetchone()
-        best = row[0] if row else None
-        old = self.db.execute("SELECT comment_id FROM verdicts WHERE driver_id = ? AND "
-                              "release = ?", (driver_id, release)).fetchone()
-        old = old[0] if old else None
+        row = self.db.execute(_BEST_SQL, (driver_id, release)).fetchone()
+        if row is None:
+            best = None
+            old = self.db.execute("SELECT comment_id FROM verdicts WHERE driver_id = ? AND "
+                                  "release = ?", (driver_id, release)).fetchone()
+            old = old[0] if old else None
+        else:
+            old, row = row[0], row[1:]
+            best = row[-1]
         if best == old:
-            return False, None if best is None else self.vote_detail(driver_id, best)
+            return False, None if row is None else detail(row)
         if best is None:
             self.db.execute("DELETE FROM verdicts WHERE driver_id = ? AND release = ?",
                             (driver_id, release))
             return True, None
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
                         (driver_id, release, best))
-        return True, self.vote_detail(driver_id, best)
+        return True, detail(row)
+
+    def offer_verdict(self, driver_id: int, release: str, project: str,
+                      change: int) -> Tuple[bool, Optional[dict]]:
+        """refresh_verdict() for when votes on one change were added or became
+        verdict-worthy and none stopped being: the verdict is the newer of the
+        stored one and that change's best, two short reads where a full
+        refresh reads all the driver's votes of the release.
+        Returns (changed, verdict detail or None)."""
+        new = self.db.execute(_CHANGE_BEST_SQL, (driver_id, release, project,
+                                                 change)).fetchone()
+        old = self.db.execute(_CURRENT_SQL, (driver_id, release)).fetchone()
+        if new is None or (old is not None and (new[0] == old[0] or new[1:5] < old[1:5])):
+            return False, None if old is None else detail(old[5:])
+        self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
+                        (driver_id, release, new[0]))
+        return True, detail(new[5:])
 
     def vote_detail(self, driver_id: int, comment_id: int) -> dict:
         return detail(self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? AND "
