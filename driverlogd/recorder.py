@@ -43,9 +43,7 @@ def open_recorder(state_dir: str, catalog, metrics=None,
 
 
 def _text(*values):
-    # ASCII (nearly every Gerrit string) is valid Unicode as it is: skip the round trip.
-    return tuple(v if v.isascii() else v.encode("utf-8", "replace").decode("utf-8")
-                 for v in values)
+    return tuple(v.encode("utf-8", "replace").decode("utf-8") for v in values)
 
 
 _LIMIT = 2 ** 62      # numbers SQLite stores as they are
@@ -134,11 +132,13 @@ class Recorder:
                 self.metrics.bad_events.labels("malformed").inc()
             return None
         ch = e.change
-        fixed = _text(ch.project, ch.branch, ch.url)
-        if fixed != (ch.project, ch.branch, ch.url):
-            e = dataclasses.replace(e, change=dataclasses.replace(
-                ch, project=fixed[0], branch=fixed[1], url=fixed[2]))
-        if isinstance(e, CommentAdded):
+        # ASCII (nearly every Gerrit string) is valid Unicode as it is.
+        if not (ch.project.isascii() and ch.branch.isascii() and ch.url.isascii()):
+            fixed = _text(ch.project, ch.branch, ch.url)
+            if fixed != (ch.project, ch.branch, ch.url):
+                e = dataclasses.replace(e, change=dataclasses.replace(
+                    ch, project=fixed[0], branch=fixed[1], url=fixed[2]))
+        if isinstance(e, CommentAdded) and not (e.comment.isascii() and e.author.isascii()):
             fixed = _text(e.comment, e.author)
             if fixed != (e.comment, e.author):
                 e = dataclasses.replace(e, comment=fixed[0], author=fixed[1])

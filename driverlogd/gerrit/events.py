@@ -61,13 +61,13 @@ def _change(obj) -> ChangeRef:
     change = obj.get("change")
     if not isinstance(change, dict):
         raise MalformedEvent("no 'change' object")
-    for field in ("project", "branch"):
-        if not isinstance(change.get(field), str):
-            raise MalformedEvent(f"change.{field} missing or not a string")
-    return ChangeRef(project=change["project"], branch=change["branch"],
-                     number=_int(change.get("number"), "change.number"),
-                     url=str(change.get("url") or ""),
-                     status=str(change.get("status") or "NEW"))
+    project, branch = change.get("project"), change.get("branch")
+    if not isinstance(project, str):
+        raise MalformedEvent("change.project missing or not a string")
+    if not isinstance(branch, str):
+        raise MalformedEvent("change.branch missing or not a string")
+    return ChangeRef(project, branch, _int(change.get("number"), "change.number"),
+                     str(change.get("url") or ""), str(change.get("status") or "NEW"))
 
 
 def _patchset(obj) -> int:

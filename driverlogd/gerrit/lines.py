@@ -64,7 +64,7 @@ def decode(line: bytes):
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
         return BadLine("invalid_utf8", str(e))
-    if not text.strip():
+    if not text or text.isspace():     # what strip() would empty, without the copy
         return None
     try:
         return json.loads(text)
