@@ -64,6 +64,9 @@ class Recorder:
         self._position = store.position()
         self._ci_labels: set = set()      # CI accounts exported by refresh_metrics
         self._ci_voted: set = set()
+        # labels() costs more than inc(): look the two children up once.
+        self._votes_counter = {True: metrics.votes.labels("pass"),
+                               False: metrics.votes.labels("fail")} if metrics else {}
         self._install(catalog)
         with store.transaction():
             self._reconcile()
@@ -211,7 +214,7 @@ class Recorder:
             if u[0] == "vote":
                 self.view.add_vote(u[1], u[2], u[3], u[4])
                 if self.metrics:
-                    self.metrics.votes.labels("pass" if u[4] else "fail").inc()
+                    self._votes_counter[bool(u[4])].inc()
             else:
                 self.view.set_verdict(u[1], u[2], u[3])
                 if self.metrics and u[4]:

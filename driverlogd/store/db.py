@@ -62,7 +62,9 @@ LIMIT 1"""
 _CURRENT_SQL = DETAIL_SQL.replace(
     "SELECT ", "SELECT c.id, v.created_on, c.change, c.patchset, c.digest, ", 1) + """
 JOIN verdicts d ON d.driver_id = v.driver_id AND d.comment_id = v.comment_id
-WHERE d.driver_id = ? AND d.release = ?"""
+WHERE d.driver_id = ?1 AND d.release = ?2"""
+# Both in one row (the stored verdict's columns NULL when there is none).
+_OFFER_SQL = f"SELECT * FROM ({_CHANGE_BEST_SQL}) LEFT JOIN ({_CURRENT_SQL}) ON 1"
 
 
 class StoreError(Exception):
@@ -312,12 +314,14 @@ class Store:
                       change: int) -> Tuple[bool, Optional[dict]]:
         """refresh_verdict() for when votes on one change were added or became
         verdict-worthy and none stopped being: the verdict is the newer of the
-        stored one and that change's best, two short reads where a full
+        stored one and that change's best, one short read where a full
         refresh reads all the driver's votes of the release.
         Returns (changed, verdict detail or None)."""
-        new = self.db.execute(_CHANGE_BEST_SQL, (driver_id, release, project,
-                                                 change)).fetchone()
-        old = self.db.execute(_CURRENT_SQL, (driver_id, release)).fetchone()
+        row = self.db.execute(_OFFER_SQL, (driver_id, release, project, change)).fetchone()
+        if row is None:       # no verdict-worthy vote on the change: the stored one stays
+            new, old = None, self.db.execute(_CURRENT_SQL, (driver_id, release)).fetchone()
+        else:
+            new, old = row[:15], (row[15:] if row[15] is not None else None)
         if new is None or (old is not None and (new[0] == old[0] or new[1:5] < old[1:5])):
             return False, None if old is None else detail(old[5:])
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
