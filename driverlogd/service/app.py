@@ -5,6 +5,7 @@ server, a ticker (metrics, the change feed, the export), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
+import gc
 import logging
 import os
 import signal
@@ -48,6 +49,15 @@ def catchup_scope(catalog) -> str:
         return ""
 
 
+def _freeze_heap():
+    """Keep what lives as long as the catalog (drivers, patterns, the read
+    model) out of the cyclic collector's way: with 10,000 drivers a full
+    collection walked ~160k objects, 60-100 ms during which neither the stream
+    nor any HTTP request moved, and a stream burst brought one every ~10 MB."""
+    gc.collect()
+    gc.freeze()
+
+
 class Service:
     def __init__(self, cfg, metrics=None, notifier=None):
         self.cfg = cfg
@@ -64,6 +74,7 @@ class Service:
         Returns the exit status: 0 after a clean stop, 2 when it cannot start."""
         try:
             workers = self._start(catalog or catalog_mod.load(self.cfg.catalog))
+            _freeze_heap()
         except (OSError, StoreError) as e:
             # A busy port, an unwritable state_dir: say which, no traceback.
             log.error("cannot start: %s", e)
@@ -186,6 +197,13 @@ class Service:
     # -- reload and stop ---------------------------------------------------------
 
     def reload(self):
+        gc.unfreeze()      # the old catalog may go now; what stays is frozen again
+        try:
+            return self._reload()
+        finally:
+            _freeze_heap()
+
+    def _reload(self):
         self.notifier.reloading()
         try:
             catalog = catalog_mod.load(self.cfg.catalog)
