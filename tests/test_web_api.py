@@ -5,6 +5,7 @@ import json
 import pytest
 
 from driverlogd.catalog.model import Catalog
+from driverlogd.web.http import BodyCache
 from tests.webfake import (
     HOSTILE,
     FakeReadModel,
@@ -172,8 +173,25 @@ def test_head_etag_and_gzip(srv, rm):
     status, headers, body = request(srv.url, "/api/v1/drivers", headers={"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
     assert json.loads(gzip.decompress(body))["total"] == 7
+    # Again: served from the cached gzip copy, with the same headers.
+    again = request(srv.url, "/api/v1/drivers", headers={"Accept-Encoding": "gzip"})
+    assert again[2] == body and again[1] == headers
+    csv = request(srv.url, "/api/v1/drivers.csv", headers={"Accept-Encoding": "gzip"})[1]
+    csv_again = request(srv.url, "/api/v1/drivers.csv", headers={"Accept-Encoding": "gzip"})[1]
+    assert csv_again == csv and "attachment" in csv["content-disposition"]
     rm.set_verdict(ACME, "Liberty", False)   # a new generation: the old ETag is stale
     assert request(srv.url, "/api/v1/drivers", headers={"If-None-Match": etag})[0] == 200
+
+
+def test_body_cache_is_bounded_by_every_body_it_holds():
+    cache = BodyCache(1000)
+    for i in range(10):      # plain bodies with their headers, and gzip copies
+        cache.put(i, (b"x" * 200, "application/json", []) if i % 2 else b"y" * 200)
+    assert cache.size == 1000 and list(cache.items) == [5, 6, 7, 8, 9]
+    cache.put("big", (b"z" * 1001, "application/json", []))  # over the bound: not kept
+    assert "big" not in cache.items and cache.size == 1000
+    cache.put("whole", b"w" * 1000)                            # fills it: the rest goes
+    assert list(cache.items) == ["whole"] and cache.size == 1000
 
 
 def test_new_verdicts_show_at_once(srv, rm):

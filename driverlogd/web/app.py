@@ -184,11 +184,16 @@ class App:
 
     # -- caching ---------------------------------------------------------
     def _cached(self, req, snap, build):
-        """Bodies are fixed by (snapshot, path, query): reuse them."""
+        """Bodies are fixed by (snapshot, path, query): reuse them. A client that
+        takes gzip gets the gzip copy without the plain body being rebuilt."""
         etag = 'W/"%s"' % snap.token
         if etag in req.header("If-None-Match"):
             return Response(304, b"", JSON, [("ETag", etag)])
         key = (snap.token, req.raw_path, req.query)
+        hit = self.cache.get(key + ("gzip",)) if req.accepts_gzip() else None
+        if hit is not None:
+            return self._with_etag(req, Response(200, hit[0], hit[1], hit[2]), etag,
+                                   gzipped=True)
         hit = self.cache.get(key)
         if hit is not None:
             resp = Response(200, hit[0], hit[1], hit[2])
@@ -198,21 +203,27 @@ class App:
                 return self._not_found(req)
             if resp.status != 200:
                 return resp
-            self.cache.put(key, (resp.body, resp.headers[0][1], resp.headers[1:]))
+            if not (req.accepts_gzip() and len(resp.body) >= GZIP_MIN):
+                # For a gzip client only the gzip copy is kept (_with_etag).
+                self.cache.put(key, (resp.body, resp.headers[0][1], resp.headers[1:]))
         return self._with_etag(req, resp, etag, key)
 
     def _conditional(self, req, snap, resp):
         return self._with_etag(req, resp, 'W/"%s"' % snap.token) if resp.status == 200 else resp
 
-    def _with_etag(self, req, resp, etag, cache_key=None):
+    def _with_etag(self, req, resp, etag, cache_key=None, gzipped=False):
+        """`gzipped`: resp.body is already the gzip copy."""
         if etag in req.header("If-None-Match"):
             return Response(304, b"", resp.headers[0][1], [("ETag", etag)])
+        if not gzipped and req.accepts_gzip() and len(resp.body) >= GZIP_MIN:
+            key = (cache_key or (etag, req.raw_path, req.query)) + ("gzip",)
+            resp.body = gzip_body(self.cache, key, resp.body,
+                                  (resp.headers[0][1], resp.headers[1:]))
+            gzipped = True
         resp.header("ETag", etag).header("Vary", "Accept-Encoding")
         if not any(k == "Cache-Control" for k, _ in resp.headers):
             resp.header("Cache-Control", "no-cache")
-        if req.accepts_gzip() and len(resp.body) >= GZIP_MIN:
-            key = (cache_key or (etag, req.raw_path, req.query)) + ("gzip",)
-            resp.body = gzip_body(self.cache, key, resp.body)
+        if gzipped:
             resp.header("Content-Encoding", "gzip")
         return resp
 

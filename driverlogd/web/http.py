@@ -69,7 +69,10 @@ class BodyCache:
     """A small LRU of finished bodies (plain and gzipped) per snapshot token.
 
     Repeated identical requests, the common case for a dashboard and for
-    polling scripts, cost a dictionary lookup; bounded in bytes."""
+    polling scripts, cost a dictionary lookup. Bounded by the bytes of the
+    bodies held: a value is a body, or a tuple whose first item is the body.
+    One body may fill the bound (the plain whole list at 10,000 drivers,
+    12 MB, flushing the rest); a larger one is not kept."""
 
     def __init__(self, max_bytes=16 << 20):
         self.max_bytes = max_bytes
@@ -82,22 +85,28 @@ class BodyCache:
             self.items.move_to_end(key)
         return v
 
-    def put(self, key, body):
-        if len(body) > self.max_bytes // 4:
+    def put(self, key, value):
+        n = _size(value)
+        if n > self.max_bytes:
             return
         old = self.items.pop(key, None)
         if old is not None:
-            self.size -= len(old)
-        self.items[key] = body
-        self.size += len(body)
+            self.size -= _size(old)
+        self.items[key] = value
+        self.size += n
         while self.size > self.max_bytes:
-            _, b = self.items.popitem(last=False)
-            self.size -= len(b)
+            _, v = self.items.popitem(last=False)
+            self.size -= _size(v)
 
 
-def gzip_body(cache, key, body):
-    gz = cache.get(key)
-    if gz is None:
-        gz = gzip.compress(body, compresslevel=5, mtime=0)
-        cache.put(key, gz)
-    return gz
+def _size(value):
+    return len(value[0] if isinstance(value, tuple) else value)
+
+
+def gzip_body(cache, key, body, meta=()):
+    """The gzip copy of `body`, cached under `key` as (gzip, *meta)."""
+    hit = cache.get(key)
+    if hit is None:
+        hit = (gzip.compress(body, compresslevel=5, mtime=0),) + tuple(meta)
+        cache.put(key, hit)
+    return hit[0]
