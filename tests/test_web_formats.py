@@ -150,6 +150,13 @@ def test_export_is_the_merged_catalog(srv):
     acme = next(d for d in doc["drivers"] if d["name"] == "Acme iSCSI")
     assert acme["ci"]["success_pattern"] == "Build succeeded"
     assert acme["releases"][1]["ci"]["result"] is True
+    # Each driver is its /api/v1/drivers document with the CI patterns added.
+    listed = {(d["project_id"], d["vendor"], d["name"]): d
+              for d in get_json(srv.url, "/api/v1/drivers")[1]["drivers"]}
+    for d in doc["drivers"]:
+        same = dict(listed[(d["project_id"], d["vendor"], d["name"])], ci=d["ci"])
+        assert d == same and list(d) == list(same)
+        assert d["ci"] is None or set(d["ci"]) == {"id", "success_pattern", "failure_pattern"}
 
 
 def test_openapi_document_is_valid_and_complete(srv):

@@ -29,18 +29,18 @@ def _single(params, *names):
 
 
 def driver_doc(snap, rec):
-    d = snap.catalog.by_key[rec.key]
+    d, full = rec.driver, rec.doc
     doc = {"project_id": d.project_id, "vendor": d.vendor, "name": d.name,
            "description": d.description, "wiki": d.wiki,
-           "maintainers": rec.doc["maintainers"],
-           "project_name": rec.doc["project_name"]}
+           "maintainers": full["maintainers"],
+           "project_name": full["project_name"]}
     if d.repo:
         doc["repo"] = d.repo
     if d.ci is not None:
         doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
                      "failure_pattern": d.ci.failure_pattern}
     releases, info = {}, []
-    for r in rec.doc["releases"]:
+    for r in full["releases"]:
         rid = r["id"].lower()
         cell = {"ci_tested": bool(r["ci"] and r["ci"]["result"] and r["state"] == "passing")}
         if r["ci"]:
@@ -97,7 +97,7 @@ def handle(snap, req, rest):
     elif len(rest) == 3 and rest[:2] == ["list", "releases"] and rest[2]:
         root, data = "release", {"id": rest[2].lower(), "text": rest[2].capitalize()}
     elif rest == ["list", "project_ids"]:
-        ids = {r.doc["project_id"] for r in _drivers(snap, "", vendor,
+        ids = {r.driver.project_id for r in _drivers(snap, "", vendor,
                                                       frozenset([release]) if release else None)}
         root = "project_ids"
         data = sorted(({"id": i, "text": projects.get(i, i)} for i in ids
@@ -108,7 +108,7 @@ def handle(snap, req, rest):
             return error_response(404, "no such project")
         root, data = "project_id", {"id": pid, "text": projects[pid]}
     elif rest == ["list", "vendors"]:
-        vendors = {r.doc["vendor"] for r in _drivers(snap, project_id, "",
+        vendors = {r.driver.vendor for r in _drivers(snap, project_id, "",
                                                      frozenset([release]) if release else None)}
         root = "vendors"
         data = sorted(({"id": v, "text": v} for v in vendors if q in v.lower()),

@@ -132,8 +132,8 @@ def badge(snap, req, segments):
             raise BadRequest("unknown release %r" % params["release"])
         label = "CI " + rel.id
         cell = next((r for r in rec.doc["releases"] if r["id"] == rel.id), None)
-        state = cell["state"] if cell else ("unseen" if rec.doc["ci"] else "none")
+        state = cell["state"] if cell else ("unseen" if rec.driver.ci else "none")
     else:
-        state = rec.doc["state"]
+        state = rec.state
     return Response(status, badge_svg(label, state), "image/svg+xml; charset=utf-8",
                     [("Cache-Control", "no-cache")])

@@ -99,17 +99,25 @@ def sort_records(records, params):
         raise BadRequest("unknown sort key %r; known: %s" % (key, ", ".join(SORT_KEYS)))
     if order not in ("asc", "desc"):
         raise BadRequest("order must be asc or desc, not %r" % order)
-    rest = [k for k in DEFAULT_SORT if k != key]
-    # Stable sorts: tie-breakers first, then the chosen key.
-    out = sorted(records, key=lambda r: tuple(r.sort[k] for k in rest))
-    out.sort(key=lambda r: r.sort[key], reverse=(order == "desc"))
+    # Stable sorts: the tie-breakers first (DEFAULT_SORT; sorting by all three
+    # orders ties of any one of them as the other two would), then the key.
+    out = sorted(records, key=_default_order)
+    if key == "description":     # not kept lower-cased: rarely sorted by
+        out.sort(key=lambda r: r.driver.description.lower(), reverse=(order == "desc"))
+    elif key != DEFAULT_SORT[0] or order == "desc":
+        i = SORT_KEYS.index(key)
+        out.sort(key=lambda r: r.sort[i], reverse=(order == "desc"))
     return out
+
+
+def _default_order(rec):
+    return rec.sort[:len(DEFAULT_SORT)]
 
 
 def facet_projects(snap, filters):
     counts = {}
     for r in filters.apply(snap.records, skip="project_id"):
-        pid = r.doc["project_id"]
+        pid = r.driver.project_id
         counts[pid] = counts.get(pid, 0) + 1
     return [{"id": pid, "name": snap.project_names.get(pid, pid), "count": n}
             for pid, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
@@ -118,7 +126,7 @@ def facet_projects(snap, filters):
 def facet_vendors(snap, filters):
     counts = {}
     for r in filters.apply(snap.records, skip="vendor"):
-        v = r.doc["vendor"]
+        v = r.driver.vendor
         counts[v] = counts.get(v, 0) + 1
     return [{"id": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
 

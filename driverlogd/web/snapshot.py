@@ -56,11 +56,18 @@ def verdict_doc(v):
 
 
 class Record:
-    """One driver: its API document, that document as JSON, and match keys."""
-    __slots__ = ("key", "doc", "frag", "project_l", "vendor_l", "text", "state",
+    """One driver: its API document as JSON, and what filters and sorts read.
+
+    The document itself is not kept: at 10,000 drivers its dicts were most of
+    a snapshot's memory, for the few endpoints that read a field of one
+    driver. `doc` decodes the JSON (a fresh dict each call) for those."""
+    __slots__ = ("driver", "frag", "project_l", "vendor_l", "text", "state",
                  "release_ids", "sort")
 
-    def __init__(self, catalog, driver, status, show_emails, project_names):
+    def __init__(self, catalog, driver, status, show_emails, project_names, shared=None):
+        """`shared`: a dict through which records of one build share equal
+        values (lower-cased ids, release sets) instead of holding copies."""
+        share = (shared if shared is not None else {}).setdefault
         status = status or {}
         has_ci = driver.ci is not None
         verdicts = {}
@@ -81,8 +88,8 @@ class Record:
         state = status.get("state") or ("unseen" if has_ci else "none")
         health = normalise_health(status.get("health"))
         maintainers = [maintainer_doc(m, show_emails) for m in driver.maintainers]
-        self.key = driver.key
-        self.doc = {
+        self.driver = driver
+        self.frag = dumps({
             "project_id": driver.project_id,
             "project_name": project_names.get(driver.project_id, driver.project_id),
             "vendor": driver.vendor, "name": driver.name,
@@ -90,12 +97,12 @@ class Record:
             "maintainers": maintainers,
             "ci": {"id": driver.ci.id} if has_ci else None,
             "state": state, "health": health, "releases": releases,
-        }
-        self.frag = dumps(self.doc)
-        self.project_l = driver.project_id.lower()
-        self.vendor_l = driver.vendor.lower()
+        })
+        self.project_l = share(("p", driver.project_id), driver.project_id.lower())
+        self.vendor_l = share(("v", driver.vendor), driver.vendor.lower())
         self.state = state
-        self.release_ids = frozenset(r["id"].lower() for r in releases)
+        ids = frozenset(r["id"].lower() for r in releases)
+        self.release_ids = share(ids, ids)
         words = [driver.project_id, driver.vendor, driver.name, driver.description]
         for m in maintainers:
             words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email")) if x)
@@ -103,13 +110,18 @@ class Record:
         first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
-        self.sort = {
-            "project_id": self.project_l, "vendor": self.vendor_l, "name": driver.name.lower(),
-            "description": driver.description.lower(), "state": STATE_ORDER.get(state, 9),
-            "last_vote": lv if lv is not None else float("-inf"),
-            "pass_rate": pr if pr is not None else -1.0, "votes": health["votes"],
-            "maintainers": first,
-        }
+        # In query.SORT_KEYS order; the description is lower-cased when sorted by.
+        self.sort = (self.project_l, self.vendor_l, driver.name.lower(), None,
+                     STATE_ORDER.get(state, 9), lv if lv is not None else float("-inf"),
+                     pr if pr is not None else -1.0, health["votes"], first)
+
+    @property
+    def key(self):
+        return self.driver.key
+
+    @property
+    def doc(self):
+        return json.loads(self.frag)
 
 
 def _ordered(catalog, ids):
@@ -119,7 +131,8 @@ def _ordered(catalog, ids):
 
 
 class Snapshot:
-    def __init__(self, catalog, generation, show_emails, records, by_key, epoch, built_at):
+    def __init__(self, catalog, generation, show_emails, records, by_key, epoch, built_at,
+                 folded=None):
         self.catalog = catalog
         self.generation = generation
         self.show_emails = show_emails
@@ -128,12 +141,24 @@ class Snapshot:
         self.built_at = built_at
         self.token = "%s-%d-%d" % (_PROCESS_NONCE, epoch, generation)
         self.project_names = {p.id: p.name for p in catalog.projects}
+        # The case-insensitive index, built on the first lookup that needs it;
+        # a list so that the snapshots of one catalog share it.
+        self.folded = [] if folded is None else folded
 
     def find(self, project_id, vendor, name):
         i = self.by_key.get((project_id, vendor, name))
         if i is None:   # the original matched keys case-insensitively
-            i = self.by_key.get(("~", project_id.lower(), vendor.lower(), name.lower()))
+            if not self.folded:
+                index = {}
+                for key, j in self.by_key.items():
+                    index.setdefault(_fold(key), j)
+                self.folded.append(index)
+            i = self.folded[0].get(_fold((project_id, vendor, name)))
         return self.records[i] if i is not None else None
+
+
+def _fold(key):
+    return tuple(x.lower() for x in key)
 
 
 class Snapshots:
@@ -173,41 +198,48 @@ class Snapshots:
     def _rebuild(self, old):
         rm = self.rm
         generation, catalog, emails = rm.generation, rm.catalog, bool(rm.show_emails)
-        if (old is not None and old.catalog is catalog and old.show_emails == emails
-                and self.clock() - old.built_at < self.max_age):
+        if old is None or old.catalog is not catalog or old.show_emails != emails:
+            return self._full(catalog, generation, emails, None)
+        if self.clock() - old.built_at < self.max_age:
             keys = getattr(rm, "changed_keys", None)
             keys = keys(old.generation) if keys else None
             if keys is not None and len(keys) <= max(64, len(old.records) // 4):
                 return self._partial(old, generation, keys)
-        return self._full(catalog, generation, emails)
+        return self._full(catalog, generation, emails, old)
 
     def _partial(self, old, generation, keys):
         records = list(old.records)
         names = old.project_names
+        shared = {}
         for key in keys:
             i = old.by_key.get(tuple(key))
             if i is not None:
-                d = old.catalog.by_key[records[i].key]
+                d = records[i].driver
                 records[i] = Record(old.catalog, d, self.rm.driver_status(d.key),
-                                    old.show_emails, names)
+                                    old.show_emails, names, shared)
         self.partial_builds += 1
         self._epoch += 1
         return Snapshot(old.catalog, generation, old.show_emails, records, old.by_key,
-                        self._epoch, old.built_at)
+                        self._epoch, old.built_at, old.folded)
 
-    def _full(self, catalog, generation, emails):
+    def _full(self, catalog, generation, emails, old):
+        """Every driver anew; `old` (same catalog and emails) lends its records
+        where nothing changed, so a rebuild does not hold a second copy of
+        every record, nor scatter new ones among the old ones' free memory."""
         names = {p.id: p.name for p in catalog.projects}
-        records, by_key = [], {}
+        records, by_key, shared = [], {}, {}
         for i, d in enumerate(catalog.drivers):
             if i and i % YIELD_EVERY == 0:
                 gevent.sleep(0)
-            records.append(Record(catalog, d, self.rm.driver_status(d.key), emails, names))
+            rec = Record(catalog, d, self.rm.driver_status(d.key), emails, names, shared)
+            if old is not None and old.records[i].frag == rec.frag:
+                rec = old.records[i]
+            records.append(rec)
             by_key[d.key] = i
-            by_key.setdefault(("~",) + tuple(x.lower() for x in d.key), i)
         self.full_builds += 1
         self._epoch += 1
-        # Tens of thousands of long-lived, acyclic objects: keep the cyclic GC
-        # from rescanning them on every full collection (pauses of ~50 ms at
-        # 10,000 drivers). They are still freed by reference counting.
+        # Long-lived, acyclic objects: keep the cyclic GC from rescanning them
+        # on every full collection. They are still freed by reference counting.
         gc.freeze()
-        return Snapshot(catalog, generation, emails, records, by_key, self._epoch, self.clock())
+        return Snapshot(catalog, generation, emails, records, by_key, self._epoch, self.clock(),
+                        old.folded if old is not None else None)
