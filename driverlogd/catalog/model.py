@@ -40,12 +40,36 @@ def compile_pattern(pattern: str):
     return re2.compile(pattern, options)
 
 
+def _slotted(cls):
+    """The frozen dataclass again, with __slots__ instead of a __dict__ per
+    instance (what dataclass(slots=True) does from Python 3.10 on): tens of
+    thousands of drivers, maintainers and CI entries at 10,000 drivers."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    ns = {k: v for k, v in vars(cls).items()
+          if k not in names and k not in ("__dict__", "__weakref__")}
+    ns["__slots__"] = names
+    ns["__getstate__"] = _getstate      # pickle and copy: frozen, so not by setattr
+    ns["__setstate__"] = _setstate
+    return type(cls)(cls.__name__, cls.__bases__, ns)
+
+
+def _getstate(self):
+    return [getattr(self, name) for name in self.__slots__]
+
+
+def _setstate(self, state):
+    for name, value in zip(self.__slots__, state):
+        object.__setattr__(self, name, value)
+
+
+@_slotted
 @dataclasses.dataclass(frozen=True)
 class Project:
     id: str
     name: str
 
 
+@_slotted
 @dataclasses.dataclass(frozen=True)
 class Release:
     id: str
@@ -54,6 +78,7 @@ class Release:
     active: bool = False
 
 
+@_slotted
 @dataclasses.dataclass(frozen=True)
 class Maintainer:
     name: str
@@ -62,6 +87,7 @@ class Maintainer:
     launchpad_id: Optional[str] = None
 
 
+@_slotted
 @dataclasses.dataclass(frozen=True)
 class CI:
     id: str
@@ -81,6 +107,7 @@ class CI:
 DriverKey = Tuple[str, str, str]
 
 
+@_slotted
 @dataclasses.dataclass(frozen=True)
 class Driver:
     project_id: str
@@ -92,10 +119,11 @@ class Driver:
     maintainers: Tuple[Maintainer, ...] = ()
     releases: Tuple[str, ...] = ()
     ci: Optional[CI] = None
+    # (project_id, vendor, name), made once: the read model's dicts all hold it.
+    key: DriverKey = dataclasses.field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> DriverKey:
-        return (self.project_id, self.vendor, self.name)
+    def __post_init__(self):
+        object.__setattr__(self, "key", (self.project_id, self.vendor, self.name))
 
     @property
     def ci_repo(self) -> str:
@@ -115,13 +143,15 @@ class Catalog:
     @classmethod
     def from_data(cls, data: dict) -> "Catalog":
         """Build from a decoded catalog that already passed validation."""
-        projects = tuple(Project(p["id"], p["name"]) for p in data.get("projects", ()))
+        share = {}.setdefault    # one object for each repeated id, list and text
+        projects = tuple(Project(share(p["id"], p["id"]), p["name"])
+                         for p in data.get("projects", ()))
         releases = tuple(sorted(
-            (Release(r["id"], parse_start(r["start"]), r.get("wiki", ""),
+            (Release(share(r["id"], r["id"]), parse_start(r["start"]), r.get("wiki", ""),
                      bool(r.get("active", False)))
              for r in data.get("releases", ())),
             key=lambda r: r.start))
-        drivers = tuple(_driver(d) for d in data.get("drivers", ()))
+        drivers = tuple(_driver(d, share) for d in data.get("drivers", ()))
         by_ci = {}
         for d in drivers:
             if d.ci:
@@ -146,15 +176,18 @@ class Catalog:
         return self.releases[i - 1] if i else None
 
 
-def _driver(d: dict) -> Driver:
+def _driver(d: dict, share) -> Driver:
     ci = d.get("ci")
+    releases = tuple(share(r, r) for r in d.get("releases", ()))
+    repo = d.get("repo") or None
     return Driver(
-        project_id=d["project_id"], vendor=d["vendor"], name=d["name"],
-        description=d.get("description", ""), wiki=d.get("wiki", ""),
-        repo=d.get("repo") or None,
+        project_id=share(d["project_id"], d["project_id"]), vendor=share(d["vendor"], d["vendor"]),
+        name=d["name"], description=share(d.get("description", ""), d.get("description", "")),
+        wiki=d.get("wiki", ""), repo=repo and share(repo, repo),
         maintainers=tuple(Maintainer(m["name"], m.get("email"), m.get("irc"),
                                      m.get("launchpad_id"))
                           for m in d.get("maintainers", ())),
-        releases=tuple(d.get("releases", ())),
-        ci=CI.build(ci["id"], ci["success_pattern"], ci["failure_pattern"]) if ci else None,
+        releases=share(releases, releases),
+        ci=CI.build(share(ci["id"], ci["id"]), ci["success_pattern"], ci["failure_pattern"])
+        if ci else None,
     )
