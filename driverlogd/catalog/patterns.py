@@ -1,5 +1,4 @@
 """Vendor CI patterns: compile with RE2 and say plainly why one is refused."""
-import functools
 import re
 from typing import Optional, Tuple
 
@@ -20,9 +19,10 @@ _UNSUPPORTED = (
 )
 
 
-@functools.lru_cache(maxsize=65536)
 def compile_checked(pattern: str) -> Tuple[object, Optional[Tuple[str, str]]]:
-    """(compiled or None, (code, message) or None). Cached: accounts share patterns."""
+    """(compiled or None, (code, message) or None). Not cached here: the compiled
+    pattern is (compile_pattern), and a second cache of every pattern's verdict
+    stayed in a daemon's memory for nothing once the catalog was loaded."""
     try:
         compiled = compile_pattern(pattern)
     except Exception as e:  # re2.error: its type differs between wrapper versions
