@@ -56,6 +56,10 @@ def main(argv=None):
         print("driverlogd: --daemonize needs --pidfile FILE", file=sys.stderr)
         return EXIT_USAGE
 
+    # paramiko imports invoke (126 modules, 6 MB) for ssh_config's `Match exec`
+    # alone, which the daemon never reads: an import that fails costs nothing
+    # (paramiko expects it). Before paramiko's first import, in the daemon only.
+    sys.modules.setdefault("invoke", None)
     from driverlogd.service import config as config_mod
     from driverlogd.service import preflight
     try:
