@@ -62,8 +62,6 @@ class Recorder:
         self.lock = threading.RLock()      # readers (export thread) vs. writer
         self._listeners: List[Callable[[], None]] = []
         self._position = store.position()
-        self._ci_labels: set = set()      # CI accounts exported by refresh_metrics
-        self._ci_voted: set = set()
         # labels() costs more than inc(): look the two children up once.
         self._votes_counter = {True: metrics.votes.labels("pass"),
                                False: metrics.votes.labels("fail")} if metrics else {}
@@ -377,13 +375,6 @@ class Recorder:
                 voted = self.view.last_vote(d.key)
                 if voted is not None and voted > last.get(d.ci.id, -1):
                     last[d.ci.id] = voted
-        # Accounts gone from the catalog stop being exported.
-        for gone in self._ci_labels - set(failing):
-            self.metrics.ci_failing_drivers.remove(gone)
-            if gone in self._ci_voted:
-                self.metrics.ci_last_vote.remove(gone)
-        for ci_id, n in failing.items():
-            self.metrics.ci_failing_drivers.labels(ci_id).set(n)
-        for ci_id, ts in last.items():
-            self.metrics.ci_last_vote.labels(ci_id).set(ts)
-        self._ci_labels, self._ci_voted = set(failing), set(last)
+        # Set whole: accounts gone from the catalog stop being exported.
+        self.metrics.ci_failing_drivers.set_all(failing)
+        self.metrics.ci_last_vote.set_all(last)

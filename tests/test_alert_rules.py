@@ -37,3 +37,21 @@ def test_every_metric_an_alert_uses_is_exported():
     assert used
     for name in used:
         assert f"# TYPE {name} " in exported, f"{name} used by an alert but not exported"
+
+
+def test_per_ci_gauges_export_exactly_the_accounts_last_set():
+    from prometheus_client import generate_latest
+
+    from driverlogd.metrics import Metrics
+
+    m = Metrics()
+    m.ci_failing_drivers.set_all({"acme-ci": 2, "zeta-ci": 0})
+    m.ci_last_vote.set_all({"acme-ci": 1700000000})
+    text = generate_latest(m.registry).decode()
+    assert 'driverlog_ci_failing_drivers{ci_id="acme-ci"} 2.0' in text
+    assert 'driverlog_ci_failing_drivers{ci_id="zeta-ci"} 0.0' in text
+    assert 'driverlog_ci_last_vote_timestamp_seconds{ci_id="acme-ci"} 1.7e+09' in text
+    m.ci_failing_drivers.set_all({"zeta-ci": 1})      # acme-ci left the catalog
+    text = generate_latest(m.registry).decode()
+    assert 'driverlog_ci_failing_drivers{ci_id="acme-ci"}' not in text
+    assert 'driverlog_ci_failing_drivers{ci_id="zeta-ci"} 1.0' in text
