@@ -24,11 +24,9 @@ def parse_start(text: str) -> datetime.date:
 PATTERN_MAX_MEM = 16 << 10
 
 
-@functools.lru_cache(maxsize=65536)
-def compile_pattern(pattern: str):
+def build_pattern(pattern: str):
     """Compile a vendor pattern with RE2: linear-time, so untrusted is fine.
 
-    Cached: one CI account's patterns recur across drivers and reloads.
     RE2 grows a lazy DFA per pattern up to `max_mem` (8 MiB by default): with
     thousands of patterns that was ~28 KiB each, 370 MB at 10,000 drivers. At
     16 KiB it matches short CI lines as fast, memory stays flat, a 1 MB line
@@ -38,6 +36,13 @@ def compile_pattern(pattern: str):
     options.log_errors = False
     options.max_mem = PATTERN_MAX_MEM
     return re2.compile(pattern, options)
+
+
+@functools.lru_cache(maxsize=65536)
+def compile_pattern(pattern: str):
+    """build_pattern, cached: one CI account's patterns recur across drivers and
+    reloads. Only patterns something matched with are here (see CI)."""
+    return build_pattern(pattern)
 
 
 def _slotted(cls):
@@ -93,15 +98,22 @@ class CI:
     id: str
     success_pattern: str
     failure_pattern: str
-    # Compiled once at load; excluded from equality so catalogs compare by text.
-    success_re: object = dataclasses.field(compare=False, repr=False, default=None)
-    failure_re: object = dataclasses.field(compare=False, repr=False, default=None)
+
+    # Compiled on first use, not at load: at 10,000 drivers the compiled
+    # patterns of a catalog were ~27 MB of RE2 programs, most of them for CIs
+    # that had not reported since the start. Loading still compiles every
+    # pattern, to check it (patterns.compile_checked), and lets go of it.
+    @property
+    def success_re(self):
+        return compile_pattern(self.success_pattern)
+
+    @property
+    def failure_re(self):
+        return compile_pattern(self.failure_pattern)
 
     @classmethod
     def build(cls, id, success_pattern, failure_pattern):
-        return cls(id, success_pattern, failure_pattern,
-                   compile_pattern(success_pattern),
-                   compile_pattern(failure_pattern))
+        return cls(id, success_pattern, failure_pattern)
 
 
 DriverKey = Tuple[str, str, str]

@@ -2,7 +2,7 @@
 import re
 from typing import Optional, Tuple
 
-from .model import compile_pattern
+from .model import build_pattern
 
 _WHY = "RE2 matches in linear time so untrusted vendor patterns cannot stall the daemon"
 
@@ -20,11 +20,11 @@ _UNSUPPORTED = (
 
 
 def compile_checked(pattern: str) -> Tuple[object, Optional[Tuple[str, str]]]:
-    """(compiled or None, (code, message) or None). Not cached here: the compiled
-    pattern is (compile_pattern), and a second cache of every pattern's verdict
-    stayed in a daemon's memory for nothing once the catalog was loaded."""
+    """(compiled or None, (code, message) or None). Not cached: compiled to be
+    checked, then let go; the daemon compiles (and caches) a pattern when it
+    first matches with it (model.CI)."""
     try:
-        compiled = compile_pattern(pattern)
+        compiled = build_pattern(pattern)
     except Exception as e:  # re2.error: its type differs between wrapper versions
         reason = e.args[0] if e.args else str(e)
         if isinstance(reason, bytes):
