@@ -6,6 +6,7 @@ import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from driverlogd.metrics import HTTP_HANDLERS
 from driverlogd.web import api_v1, compat, events, feeds, openapi
 from driverlogd.web.http import (
     JSON,
@@ -65,6 +66,9 @@ class App:
                 self.static[p.name] = (body, STATIC_TYPES[p.suffix],
                                        '"%s"' % hashlib.sha1(body).hexdigest()[:16])
         self.openapi = openapi.document_bytes()
+        # Each request's series looked up once here, not on every request.
+        self._timers = {h: metrics.http_request_seconds.labels(h) for h in HTTP_HANDLERS}
+        self._answered = {}
 
     # -- WSGI entry ------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -77,9 +81,13 @@ class App:
         except Exception:  # a bug of ours: log it, answer 500, keep serving
             LOG.exception("error serving %s", environ.get("PATH_INFO"))
             resp = error_response(500, "internal error")
-        self.metrics.http_request_seconds.labels(handler_of(environ.get("PATH_INFO") or "/")) \
-            .observe(time.perf_counter() - started)
-        self.metrics.http_responses.labels(str(resp.status)).inc()
+        self._timers[handler_of(environ.get("PATH_INFO") or "/")].observe(
+            time.perf_counter() - started)
+        answered = self._answered.get(resp.status)
+        if answered is None:
+            answered = self._answered[resp.status] = \
+                self.metrics.http_responses.labels(str(resp.status))
+        answered.inc()
         return self._send(environ, start_response, resp)
 
     def _count(self, reason):
