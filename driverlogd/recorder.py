@@ -145,6 +145,12 @@ class Recorder:
                 e = dataclasses.replace(e, comment=fixed[0], author=fixed[1])
         return e
 
+    def relevant(self, e) -> bool:
+        """Whether recording `e` could change anything: a CI report by an account
+        of the catalog on its repo, or a merge in such a repo. The stream's
+        catch-up holds only these."""
+        return isinstance(e, (CommentAdded, ChangeMerged)) and self._relevant(e)
+
     def _relevant(self, e) -> bool:
         if isinstance(e, CommentAdded):
             return (e.author, e.change.project) in self._groups and \

@@ -96,3 +96,8 @@ def test_catch_up_gives_events_since_oldest_first(standin):
     assert [e.created_on for e in events] == sorted(e.created_on for e in events)
     assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 3
     assert 'since:"2023-11-14 22:14:10"' in [c for c in s.commands if "since" in c][0]
+    # What the sink would not record is not held: here, only merges.
+    kept = list(GerritQuery(standin.config(), metrics).catch_up(
+        1_700_000_050, keep=lambda e: e.type == "change-merged"))
+    assert [e.type for e in kept] == ["change-merged"]
+    assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 4

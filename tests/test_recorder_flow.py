@@ -232,3 +232,13 @@ def test_30_day_health_counts_equal_votes_apart(rec):
     rec.handle(comment(400, 1, CB, cloudbase_report(1), t))
     rec.handle(comment(401, 1, CB, cloudbase_report(1), t))   # same time, same result
     assert rec.health(ISCSI)["last_30d"]["votes"] == 2
+
+
+def test_relevant_says_what_the_catch_up_must_keep(rec):
+    t = ts("2018-09-20")
+    assert rec.relevant(comment(500, 1, CB, cloudbase_report(1), t))
+    assert not rec.relevant(comment(500, 1, "jane", "Patch Set 1: Code-Review+2", t))
+    assert not rec.relevant(comment(500, 1, CB, "Starting check jobs.", t))   # not a report
+    assert rec.relevant(merged(500, 1, t))
+    assert not rec.relevant(merged(501, 1, t, project="openstack/nova"))
+    assert not rec.relevant(DroppedOutput(t))

@@ -91,13 +91,17 @@ class GerritQuery:
             raise CommandError(f"{command!r} exited with status {status}: {err or 'no message'}")
         return rows, more
 
-    def catch_up(self, since: int, extra: str = "") -> Iterator[Event]:
-        """Events Gerrit can still tell about from `since` on, oldest first."""
+    def catch_up(self, since: int, extra: str = "", keep=None) -> Iterator[Event]:
+        """Events Gerrit can still tell about from `since` on, oldest first;
+        only those `keep(event)` accepts, when given. They are held until the
+        last page is in (to hand them on oldest first), so after a long outage
+        dropping the ones nobody records (people's reviews) saves most of it."""
         query = quoting.time_term("since", since) + (f" {extra}" if extra else "")
         found = []
         for change in self.changes(query, comments=True, patch_sets=True):
             try:
-                found.extend(e for e in events_from_change(change) if e.created_on >= since)
+                found.extend(e for e in events_from_change(change)
+                             if e.created_on >= since and (keep is None or keep(e)))
             except MalformedEvent as e:
                 self._bad("malformed", f"change {change.get('number')}: {e}")
         found.sort(key=lambda e: e.created_on)     # stable: a change's own order is kept

@@ -7,6 +7,7 @@ Contract (the service runs it; the verdict engine is the sink):
         def position(self) -> Optional[int]: ...  # last durable eventCreatedOn; None if empty
         # optional: handle_batch(events), all durably recorded when it returns;
         # used for the lines of one read and for catch-up, one transaction each
+        # optional: relevant(event) -> bool; the catch-up keeps only those
 
     client = StreamClient(config, sink, metrics, on_state=None)
     client.run()      # loops until stop(): in a greenlet (daemon) or a thread (tests)
@@ -253,7 +254,8 @@ class StreamClient:
         since = max(0, int(position) - self.config.catchup_overlap)
         self._set_state("catching-up", f"catching up from {since} after {why}")
         query = GerritQuery(self.config, self.metrics, connection=conn)
-        events = list(query.catch_up(since, self.catchup_extra))
+        events = list(query.catch_up(since, self.catchup_extra,
+                                     getattr(self.sink, "relevant", None)))
         for i in range(0, len(events), CATCHUP_BATCH):
             self._deliver(events[i:i + CATCHUP_BATCH])
         log.info("catch-up after %s from %d: %d events", why, since, len(events))
