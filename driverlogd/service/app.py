@@ -53,7 +53,9 @@ def _freeze_heap():
     """Keep what lives as long as the catalog (drivers, patterns, the read
     model) out of the cyclic collector's way: with 10,000 drivers a full
     collection walked ~160k objects, 60-100 ms during which neither the stream
-    nor any HTTP request moved, and a stream burst brought one every ~10 MB."""
+    nor any HTTP request moved, and a stream burst brought one every ~10 MB.
+    Unfrozen first: after a reload, the old catalog's cycles must be collectable."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
