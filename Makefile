@@ -42,6 +42,6 @@ SHOT_PORT ?= 18089
 screenshots: venv system-deps
 	@set -e; $(BIN)/driverlogd demo --http-port $(SHOT_PORT) --state-dir .demo-screenshots \
 	    --rate 5 > .demo-screenshots.log 2>&1 & pid=$$!; \
-	trap 'kill -INT $$pid 2>/dev/null; wait $$pid; rm -rf .demo-screenshots .demo-screenshots.log' EXIT; \
+	trap 'kill -TERM $$pid 2>/dev/null; wait $$pid; rm -rf .demo-screenshots .demo-screenshots.log' EXIT; \
 	for i in $$(seq 120); do grep -q Dashboard: .demo-screenshots.log 2>/dev/null && break; sleep 0.5; done; \
 	sleep 5; $(BIN)/python tools/screenshots.py http://127.0.0.1:$(SHOT_PORT)/ docs/screenshots
