@@ -20,14 +20,15 @@ from driverlogd.store.schema import MIGRATIONS
 
 DriverKey = Tuple[str, str, str]
 
-VERDICT_SQL = """
-SELECT c.id FROM votes v
-JOIN comments c ON c.id = v.comment_id
+# The verdict rule: of a driver's votes for a release, those on a change's
+# merged patch set, newest first (ties broken the same way everywhere).
+_VERDICT_RULE = """
 JOIN merges m ON m.project = c.project AND m.change = c.change
-WHERE v.driver_id = ? AND v.release = ?
+WHERE v.driver_id = ?1 AND v.release = ?2
   AND c.patchset = COALESCE(m.patchset, m.hint)
 ORDER BY v.created_on DESC, c.change DESC, c.patchset DESC, c.digest DESC
 LIMIT 1"""
+VERDICT_SQL = "SELECT c.id FROM votes v JOIN comments c ON c.id = v.comment_id" + _VERDICT_RULE
 
 # What a verdict or vote reads like outside the store.
 DETAIL_SQL = """
@@ -38,12 +39,7 @@ FROM votes v JOIN comments c ON c.id = v.comment_id"""
 # VERDICT_SQL's choice, read as DETAIL_SQL reads it, and the stored verdict's
 # comment id: one statement where three were.
 _BEST_SQL = DETAIL_SQL.replace("SELECT ", "SELECT (SELECT comment_id FROM verdicts WHERE "
-                               "driver_id = ?1 AND release = ?2), ", 1) + """
-JOIN merges m ON m.project = c.project AND m.change = c.change
-WHERE v.driver_id = ?1 AND v.release = ?2
-  AND c.patchset = COALESCE(m.patchset, m.hint)
-ORDER BY v.created_on DESC, c.change DESC, c.patchset DESC, c.digest DESC
-LIMIT 1"""
+                               "driver_id = ?1 AND release = ?2), ", 1) + _VERDICT_RULE
 
 
 # Verdict order's key (newest first) and the detail, for offer_verdict():
@@ -327,10 +323,6 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
                         (driver_id, release, new[0]))
         return True, detail(new[5:])
-
-    def vote_detail(self, driver_id: int, comment_id: int) -> dict:
-        return detail(self.db.execute(DETAIL_SQL + " WHERE v.driver_id = ? AND "
-                                      "v.comment_id = ?", (driver_id, comment_id)).fetchone())
 
     # -- reads for the read model --------------------------------------------
 
