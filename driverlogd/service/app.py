@@ -199,11 +199,10 @@ class Service:
     # -- reload and stop ---------------------------------------------------------
 
     def reload(self):
-        gc.unfreeze()      # the old catalog may go now; what stays is frozen again
         try:
             return self._reload()
         finally:
-            _freeze_heap()
+            _freeze_heap()      # the old catalog may go now; what stays is frozen again
 
     def _reload(self):
         self.notifier.reloading()
