@@ -3,13 +3,21 @@ import csv
 import datetime
 import io
 
-from driverlogd.web import query
+from driverlogd.web.filters import (
+    FILTERS,
+    BadRequest,
+    Filters,
+    facet_projects,
+    facet_releases,
+    facet_vendors,
+    parse_query,
+    sort_records,
+)
 from driverlogd.web.http import JSON, Response, error_response, json_response
-from driverlogd.web.query import BadRequest, Filters
 from driverlogd.web.snapshot import dumps, log_url
 
-LIST_PARAMS = frozenset(query.FILTERS + ("sort", "order"))
-FACET_PARAMS = frozenset(query.FILTERS)
+LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
+FACET_PARAMS = frozenset(FILTERS)
 MAX_VOTES = 500
 
 
@@ -23,11 +31,11 @@ def iso(ts):
 def selected(snap, params):
     """Records matching the filters, in the requested order."""
     filters = Filters(snap.catalog, params)
-    return query.sort_records(filters.apply(snap.records), params)
+    return sort_records(filters.apply(snap.records), params)
 
 
 def drivers_body(snap, req):
-    params = query.parse(req.query, LIST_PARAMS)
+    params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
     return b"".join((b'{"drivers":[', b",".join(r.frag for r in recs),
                      b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)))
@@ -37,7 +45,7 @@ def driver(snap, req, rm, segments):
     """segments: [project_id parts..., vendor, name]; project ids hold '/', so
     everything before the last two segments is the project id (either as
     several segments or one %2F-encoded segment)."""
-    params = query.parse(req.query, frozenset(("limit",)))
+    params = parse_query(req.query, frozenset(("limit",)))
     try:
         limit = int(params.get("limit", "50"))
     except ValueError:
@@ -67,15 +75,15 @@ def vote_doc(v):
 
 
 def facet(snap, req, which):
-    params = query.parse(req.query, FACET_PARAMS)
+    params = parse_query(req.query, FACET_PARAMS)
     filters = Filters(snap.catalog, params)
-    fn = {"projects": query.facet_projects, "vendors": query.facet_vendors,
-          "releases": query.facet_releases}[which]
+    fn = {"projects": facet_projects, "vendors": facet_vendors,
+          "releases": facet_releases}[which]
     return json_response({which: fn(snap, filters)})
 
 
 def export_body(snap, req):
-    query.parse(req.query, frozenset())
+    parse_query(req.query, frozenset())
     cat = snap.catalog
     head = dumps({
         "generation": snap.generation,
@@ -114,7 +122,7 @@ def _cell(value):
 
 
 def csv_body(snap, req):
-    params = query.parse(req.query, LIST_PARAMS)
+    params = parse_query(req.query, LIST_PARAMS)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
@@ -142,5 +150,5 @@ INDEX = dumps({"links": {
 
 
 def index(req):
-    query.parse(req.query, frozenset())
+    parse_query(req.query, frozenset())
     return Response(200, INDEX, JSON)

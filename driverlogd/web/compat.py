@@ -9,9 +9,8 @@ for a failed run; `ci_result` still says which).
 """
 import re
 
-from driverlogd.web import query
+from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import Response, error_response
-from driverlogd.web.query import BadRequest
 from driverlogd.web.snapshot import dumps
 
 PARAMS = frozenset(("project_id", "vendor", "release_id", "release", "query", "callback"))
@@ -73,7 +72,7 @@ def _active(snap):
 
 def handle(snap, req, rest):
     """rest: the path segments after /api/1.0/. None when no route matches."""
-    params = query.parse(req.query, PARAMS, strict=False)
+    params = parse_query(req.query, PARAMS, strict=False)
     callback = params.get("callback", "")
     if callback and not CALLBACK_RE.fullmatch(callback):
         raise BadRequest("callback must be a JavaScript identifier path like cb or ns.cb")

@@ -2,8 +2,8 @@
 import json
 
 from driverlogd.web.compat import CALLBACK_PATTERN
-from driverlogd.web.query import SORT_KEYS
-from driverlogd.web.readmodel import STATES
+from driverlogd.web.filters import SORT_KEYS
+from driverlogd.web.source import STATES
 
 
 def _ref(name):

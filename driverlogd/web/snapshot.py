@@ -14,7 +14,7 @@ import time
 import gevent
 import gevent.lock
 
-from driverlogd.web.readmodel import STATES
+from driverlogd.web.source import STATES
 
 STATE_ORDER = {s: i for i, s in enumerate(STATES)}
 # Vendor logs are linked only from http(s) addresses found in the matched line.
@@ -110,7 +110,7 @@ class Record:
         first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
-        # In query.SORT_KEYS order; the description is lower-cased when sorted by.
+        # In filters.SORT_KEYS order; the description is lower-cased when sorted by.
         self.sort = (self.project_l, self.vendor_l, driver.name.lower(), None,
                      STATE_ORDER.get(state, 9), lv if lv is not None else float("-inf"),
                      pr if pr is not None else -1.0, health["votes"], first)

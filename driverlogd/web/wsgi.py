@@ -7,7 +7,8 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from driverlogd.metrics import HTTP_HANDLERS
-from driverlogd.web import api_v1, compat, events, feeds, openapi
+from driverlogd.web import api_v1, compat, feeds, openapi, sse
+from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import (
     JSON,
     STATUS_TEXT,
@@ -18,7 +19,6 @@ from driverlogd.web.http import (
     gzip_body,
     json_response,
 )
-from driverlogd.web.query import BadRequest
 from driverlogd.web.snapshot import Snapshots
 
 LOG = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class App:
         self.event_stream_seconds = event_stream_seconds
         self.snapshots = Snapshots(readmodel, max_age=snapshot_max_age)
         self.cache = BodyCache(cache_bytes)
-        self.watch = events.GenerationWatch(readmodel)
+        self.watch = sse.GenerationWatch(readmodel)
         self.open_streams = 0
         self.static = {}
         for p in sorted(STATIC_DIR.iterdir()) if STATIC_DIR.is_dir() else ():
@@ -164,7 +164,7 @@ class App:
         if rest in ([], [""]):
             return api_v1.index(req)
         if rest == ["openapi.json"]:
-            api_v1.query.parse(req.query, frozenset())
+            parse_query(req.query, frozenset())
             return self._with_etag(req, Response(200, self.openapi, JSON),
                                    '"%s"' % hashlib.sha1(self.openapi).hexdigest()[:16])
         if rest == ["events"]:
@@ -249,7 +249,7 @@ class App:
         return self._with_etag(req, resp, etag)
 
     def _events(self, req):
-        api_v1.query.parse(req.query, frozenset())
+        parse_query(req.query, frozenset())
         if self.open_streams >= self.max_event_streams:
             return error_response(503, "too many event streams; poll /api/v1/drivers instead",
                                   [("Retry-After", "30")])
@@ -258,7 +258,7 @@ class App:
         def closed():
             self.open_streams -= 1
 
-        body = events.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
+        body = sse.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
         return Response(200, content_type="text/event-stream; charset=utf-8",
                         headers=[("Cache-Control", "no-store"), ("X-Accel-Buffering", "no")],
                         stream=body)
