@@ -1,7 +1,7 @@
 """Query strings → validated filters; filtering, sorting and facets. Pure."""
 import urllib.parse
 
-from driverlogd.web.source import STATES
+from driverlogd.verdict import STATES
 
 MAX_PARAMS = 32
 MAX_VALUE = 500

@@ -1,9 +1,9 @@
 """The OpenAPI 3 description of every endpoint, served at /api/v1/openapi.json."""
 import json
 
+from driverlogd.verdict import STATES
 from driverlogd.web.compat import CALLBACK_PATTERN
 from driverlogd.web.filters import SORT_KEYS
-from driverlogd.web.source import STATES
 
 
 def _ref(name):

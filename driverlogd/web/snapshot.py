@@ -14,7 +14,7 @@ import time
 import gevent
 import gevent.lock
 
-from driverlogd.web.source import STATES
+from driverlogd.verdict import STATES
 
 STATE_ORDER = {s: i for i, s in enumerate(STATES)}
 # Vendor logs are linked only from http(s) addresses found in the matched line.

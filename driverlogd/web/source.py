@@ -34,7 +34,7 @@ Vote     (newest first)
 Change   (a verdict-state change, for the Atom feed)
     {"generation": int, "key": (project_id, vendor, name),
      "release": str|None,       # None = the driver's overall state
-     "old_state": str|None, "new_state": str,  # one of STATES
+     "old_state": str|None, "new_state": str,  # one of verdict.STATES
      "timestamp": number, "review_url": str|None}
 """
 from typing import List, Optional, Set, Tuple
@@ -45,8 +45,6 @@ except ImportError:  # pragma: no cover
     Protocol = object
 
 from driverlogd.catalog.model import Catalog, DriverKey
-
-STATES = ("passing", "failing", "silent", "unseen", "none")
 
 
 class ReadModel(Protocol):
@@ -61,7 +59,7 @@ class ReadModel(Protocol):
     show_emails: bool
 
     def driver_status(self, key: DriverKey) -> dict:
-        """{"state": one of STATES,
+        """{"state": one of verdict.STATES,
             "releases": {release_id: Verdict},  # only releases with a verdict
             "health": Health}
         Must answer for every key of `catalog` (state "unseen"/"none" when
