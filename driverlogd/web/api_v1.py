@@ -34,6 +34,20 @@ def selected(snap, params):
     return sort_records(filters.apply(snap.records), params)
 
 
+# Views (see routes.py): (snapshot, request, path tail) -> Response.
+def drivers(snap, req, rest):
+    return Response(200, drivers_body(snap, req))
+
+
+def drivers_csv(snap, req, rest):
+    return Response(200, csv_body(snap, req), "text/csv; charset=utf-8",
+                    [("Content-Disposition", 'attachment; filename="drivers.csv"')])
+
+
+def export(snap, req, rest):
+    return Response(200, export_body(snap, req))
+
+
 def drivers_body(snap, req):
     params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
@@ -74,12 +88,16 @@ def vote_doc(v):
             "log_url": log_url(v.get("comment"))}
 
 
-def facet(snap, req, which):
-    params = parse_query(req.query, FACET_PARAMS)
-    filters = Filters(snap.catalog, params)
-    fn = {"projects": facet_projects, "vendors": facet_vendors,
-          "releases": facet_releases}[which]
-    return json_response({which: fn(snap, filters)})
+def _facet(which, count):
+    def view(snap, req, rest):
+        filters = Filters(snap.catalog, parse_query(req.query, FACET_PARAMS))
+        return json_response({which: count(snap, filters)})
+    return view
+
+
+projects = _facet("projects", facet_projects)
+vendors = _facet("vendors", facet_vendors)
+releases = _facet("releases", facet_releases)
 
 
 def export_body(snap, req):
@@ -149,6 +167,6 @@ INDEX = dumps({"links": {
     "compat": "/api/1.0/drivers"}})
 
 
-def index(req):
+def index(req, rest):
     parse_query(req.query, frozenset())
     return Response(200, INDEX, JSON)
