@@ -14,7 +14,7 @@ from driverlogd.web.filters import (
     sort_records,
 )
 from driverlogd.web.http import JSON, Response, error_response, json_response
-from driverlogd.web.snapshot import dumps, log_url
+from driverlogd.web.snapshot import ci_doc, dumps, log_url
 
 LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
 FACET_PARAMS = frozenset(FILTERS)
@@ -73,8 +73,7 @@ def driver(snap, req, rm, segments):
         return error_response(404, "no such driver")
     d, doc = rec.driver, rec.doc
     if d.ci is not None:
-        doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
-                     "failure_pattern": d.ci.failure_pattern}
+        doc["ci"] = ci_doc(d.ci)
     doc["votes"] = [vote_doc(v) for v in (rm.votes(rec.key, limit) or ())][:limit]
     doc["health_30d"] = rm.health_30d(rec.key)
     return json_response(doc)
@@ -122,8 +121,7 @@ def export_frag(rec):
     if ci is None:
         return rec.frag
     short = b'"ci":' + dumps({"id": ci.id}) + b',"state":'
-    full = b'"ci":' + dumps({"id": ci.id, "success_pattern": ci.success_pattern,
-                             "failure_pattern": ci.failure_pattern}) + b',"state":'
+    full = b'"ci":' + dumps(ci_doc(ci)) + b',"state":'
     return rec.frag.replace(short, full, 1)
 
 

@@ -11,7 +11,7 @@ import re
 
 from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import Response, error_response
-from driverlogd.web.snapshot import dumps
+from driverlogd.web.snapshot import ci_doc, dumps
 
 PARAMS = frozenset(("project_id", "vendor", "release_id", "release", "query", "callback"))
 # JSONP callbacks become code in the consumer's page: names and dots only.
@@ -36,8 +36,7 @@ def driver_doc(snap, rec):
     if d.repo:
         doc["repo"] = d.repo
     if d.ci is not None:
-        doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
-                     "failure_pattern": d.ci.failure_pattern}
+        doc["ci"] = ci_doc(d.ci)
     releases, info = {}, []
     for r in full["releases"]:
         rid = r["id"].lower()

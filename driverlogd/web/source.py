@@ -19,7 +19,7 @@ Verdict  (one per driver and release; the newest result on merged code)
      "change": int|str|None,    # change number
      "patchset": int|None}
 
-Health   (a driver's recent votes)
+CIHealth (a driver's recent votes: the rates, not the daemon's readiness)
     {"last_vote": number|None, "last_result": bool|None,
      "votes": int, "pass_rate": float|None, "flip_rate": float|None}
     The verdict engine's own shape, {"last_vote", "last_result",
@@ -61,7 +61,7 @@ class ReadModel(Protocol):
     def driver_status(self, key: DriverKey) -> dict:
         """{"state": one of verdict.STATES,
             "releases": {release_id: Verdict},  # only releases with a verdict
-            "health": Health}
+            "health": CIHealth}
         Must answer for every key of `catalog` (state "unseen"/"none" when
         nothing is known)."""
 
@@ -77,7 +77,7 @@ class ReadModel(Protocol):
         newest first, at most `limit`."""
 
     def health(self) -> Tuple[bool, str]:
-        """(ready, why): ready once the catalog is loaded and the stream is
+        """Readiness, for /healthz: (ready, why): ready once the catalog is loaded and the stream is
         connected or recovering; `why` is a short human sentence."""
 
     # Optional. When present, the web layer refreshes only the drivers named
