@@ -64,3 +64,26 @@ def test_readiness_and_ci_health_keep_their_json_fields():
         assert set(driver["health"]) == {"last_vote", "last_result", "votes", "pass_rate",
                                          "flip_rate"}
         assert request(s.url, "/api/1.0/no-such")[0] == 404
+
+
+SAMPLE = {"project_id": "openstack/cinder", "vendor": "Acme", "name": "Acme iSCSI",
+          "release": "Kilo"}
+
+
+def test_the_documented_query_parameters_are_the_accepted_ones():
+    """The document and the views name parameters apart; they must agree:
+    each documented one is taken, an undocumented one refused."""
+    import urllib.parse
+    with ServerThread(FakeReadModel(sample_catalog())) as s:
+        for route in ROUTES:
+            if not route.public or route.name in ("events", "healthz", "metrics"):
+                continue
+            path = route.path
+            for k, v in SAMPLE.items():
+                path = path.replace("{%s}" % k, urllib.parse.quote(v, safe="/"))
+            for p in route.query:
+                status, _, body = request(s.url, path + "?" + p["name"] + "=")
+                assert b"unknown parameter" not in body, (route.name, p["name"], status)
+            status, _, body = request(s.url, path + "?undocumented=1")
+            if route.tags != ("compat",):   # the original API ignores unknown ones
+                assert status == 400 and b"unknown parameter" in body, route.name
