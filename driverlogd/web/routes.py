@@ -132,7 +132,7 @@ ROUTES = (
           (s.query("release", "A release id: the badge for that release."),),
           (("404", text_ok("image/svg+xml", "Unknown driver (still an SVG)")),) + ERRORS),
     _compat("/drivers", "compat_drivers", "drivers", compat.drivers,
-            {"type": "array", "items": {"type": "object"}}),
+            {"type": "array", "items": s.ref("OriginalDriver")}),
     _compat("/list/releases", "compat_releases", "releases", compat.releases, ID_TEXTS),
     _compat("/list/releases/{release}", "compat_release", "release", compat.release,
             s.ref("IdText")),

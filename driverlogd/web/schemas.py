@@ -85,7 +85,25 @@ SCHEMAS = {
     "Readiness": _obj(["status", "reason"],
                       status={"type": "string", "enum": ["ok", "unavailable"]},
                       reason={"type": "string"}),
+    # /api/1.0/: the original API's shapes.
     "IdText": _obj(["id", "text"], id={"type": "string"}, text={"type": "string"}),
+    "OriginalDriver": _obj(
+        ["project_id", "vendor", "name", "maintainers", "releases", "releases_info"],
+        project_id={"type": "string"}, project_name={"type": "string"},
+        vendor={"type": "string"}, name={"type": "string"},
+        description={"type": "string"}, wiki={"type": "string"},
+        repo={"type": "string"}, ci=ref("CIPatterns"),
+        maintainers={"type": "array", "items": ref("Maintainer")},
+        releases={"type": "object", "description": "By lower-cased release id.",
+                  "additionalProperties": _obj(
+                      ["ci_tested"],
+                      ci_tested={"type": "boolean", "description": "A passing CI result."},
+                      ci_result={"type": "boolean"}, comment={"type": "string"},
+                      timestamp={"type": "number", "nullable": True},
+                      review_url=_nstr())},
+        releases_info={"type": "array", "items": _obj(
+            ["release_id", "name", "wiki"], release_id={"type": "string"},
+            name={"type": "string"}, wiki={"type": "string"})}),
 }
 
 
