@@ -13,7 +13,7 @@ from driverlogd.web.filters import (
     parse_query,
     sort_records,
 )
-from driverlogd.web.http import JSON, Response, error_response, json_response
+from driverlogd.web.http import Response, error_response, json_response
 from driverlogd.web.snapshot import ci_doc, dumps, log_url
 
 LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
@@ -154,17 +154,3 @@ def csv_body(snap, req):
                       for m in d["maintainers"]),
             d["wiki"])])
     return out.getvalue().encode("utf-8")
-
-
-INDEX = dumps({"links": {
-    "drivers": "/api/v1/drivers", "driver": "/api/v1/drivers/{project_id}/{vendor}/{name}",
-    "projects": "/api/v1/projects", "releases": "/api/v1/releases",
-    "vendors": "/api/v1/vendors", "export": "/api/v1/export", "csv": "/api/v1/drivers.csv",
-    "feed": "/api/v1/feed.atom", "events": "/api/v1/events",
-    "badge": "/badge/{project_id}/{vendor}/{name}.svg", "openapi": "/api/v1/openapi.json",
-    "compat": "/api/1.0/drivers"}})
-
-
-def index(req, rest):
-    parse_query(req.query, frozenset())
-    return Response(200, INDEX, JSON)

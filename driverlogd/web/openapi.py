@@ -1,5 +1,6 @@
-"""The OpenAPI 3 document, served at /api/v1/openapi.json: built from the
-route table (routes.py) and the shapes it answers with (schemas.py)."""
+"""What describes the API, built from the route table (routes.py) and the
+shapes it answers with (schemas.py): the OpenAPI 3 document, served at
+/api/v1/openapi.json, and the links served at /api/v1."""
 import json
 import re
 
@@ -39,3 +40,8 @@ def document(routes=ROUTES):
 
 def document_bytes():
     return json.dumps(document(), indent=1).encode("utf-8")
+
+
+def links_bytes(routes=ROUTES):
+    links = {r.link: r.path for r in routes if r.link}
+    return json.dumps({"links": links}, separators=(",", ":")).encode("utf-8")

@@ -9,7 +9,6 @@ How a route is answered:
   "cached"  view(snapshot, request, tail) -> Response | None; the body is
             kept per snapshot (and gzip copy), with the snapshot as weak ETag.
   "etag"    the same view, answered with the snapshot's ETag but not kept.
-  "plain"   view(request, tail); no snapshot (fixed answers).
   "app"     wsgi.App's method `_<name>`, for what needs the app itself
             (static files, metrics, streams) or the live read model.
 A None answer is a 404.
@@ -38,6 +37,7 @@ class Route:
     public: bool = True         # in the OpenAPI document
     also: Tuple[str, ...] = ()  # more literal paths answered the same (undocumented)
     tags: Tuple[str, ...] = ()
+    link: Optional[str] = None  # its key among /api/v1's links, if listed there
 
     @property
     def literal(self):
@@ -75,18 +75,20 @@ NOT_FOUND = (("404", _resp("NotFound")),)
 DRIVER_KEY = "{project_id}/{vendor}/{name}"
 
 
-def _v1(path, name, summary, view, ok, query=(), more=(), answer="cached", also=()):
+def _v1(path, name, summary, view, ok, query=(), more=(), answer="cached", also=(),
+        link=None):
     return Route("/api/v1" + path, name, "api_v1", summary, answer, view, ok, query,
-                 more + ERRORS, also=also)
+                 more + ERRORS, also=also, link=link)
 
 
-def _compat(path, name, root, build, schema, more=()):
+def _compat(path, name, root, build, schema, more=(), link=None):
     ok = {"description": "OK (JSONP when `callback` is given)", "content": {
         "application/json": {"schema": {"type": "object", "required": [root],
                                         "properties": {root: schema}}},
         "application/javascript": {"schema": {"type": "string"}}}}
     return Route("/api/1.0" + path, name, "api_1_0", "Original DriverLog API", "cached",
-                 compat.view(root, build), ok, s.COMPAT, more + ERRORS, tags=("compat",))
+                 compat.view(root, build), ok, s.COMPAT, more + ERRORS, tags=("compat",),
+                 link=link)
 
 
 ID_TEXTS = {"type": "array", "items": s.ref("IdText")}
@@ -100,39 +102,44 @@ ROUTES = (
           more=(("503", json_ok(s.ref("Readiness"), "Not ready")),)),
     Route("/metrics", "metrics", "metrics", "Prometheus metrics", "app",
           ok=text_ok("text/plain", "Prometheus text format")),
-    _v1("", "api_index", "Links to every endpoint", api_v1.index,
-        json_ok({"type": "object", "required": ["links"]}), answer="plain",
+    _v1("", "api_index", "Links to every endpoint (each route's `link`)", None,
+        json_ok({"type": "object", "required": ["links"]}), answer="app",
         also=("/api/v1/",)),
     _v1("/drivers", "drivers", "Drivers with per-release CI verdicts, state and health",
-        api_v1.drivers, json_ok(s.ref("DriverList")), s.FILTERS + s.SORT),
+        api_v1.drivers, json_ok(s.ref("DriverList")), s.FILTERS + s.SORT, link="drivers"),
     _v1("/drivers/" + DRIVER_KEY, "driver", "One driver with its recent votes", None,
-        json_ok(s.ref("DriverDetail")), (s.limit("Votes to return"),), NOT_FOUND, "app"),
+        json_ok(s.ref("DriverDetail")), (s.limit("Votes to return"),), NOT_FOUND, "app",
+        link="driver"),
     _v1("/projects", "projects", "Projects having drivers that match the other filters",
-        api_v1.projects, json_ok(s.listing("projects", "ProjectCount")), s.FILTERS),
-    _v1("/vendors", "vendors", "Vendors having drivers that match the other filters",
-        api_v1.vendors, json_ok(s.listing("vendors", "VendorCount")), s.FILTERS),
+        api_v1.projects, json_ok(s.listing("projects", "ProjectCount")), s.FILTERS,
+        link="projects"),
     _v1("/releases", "releases",
         "Releases (by start date) having drivers that match the other filters",
-        api_v1.releases, json_ok(s.listing("releases", "ReleaseCount")), s.FILTERS),
+        api_v1.releases, json_ok(s.listing("releases", "ReleaseCount")), s.FILTERS,
+        link="releases"),
+    _v1("/vendors", "vendors", "Vendors having drivers that match the other filters",
+        api_v1.vendors, json_ok(s.listing("vendors", "VendorCount")), s.FILTERS,
+        link="vendors"),
     _v1("/export", "export", "The merged catalog: catalog plus verdicts, one document",
-        api_v1.export, json_ok(s.ref("Export"))),
+        api_v1.export, json_ok(s.ref("Export")), link="export"),
     _v1("/drivers.csv", "drivers_csv", "The driver list as CSV (same filters)",
-        api_v1.drivers_csv, text_ok("text/csv", "CSV"), s.FILTERS + s.SORT),
+        api_v1.drivers_csv, text_ok("text/csv", "CSV"), s.FILTERS + s.SORT, link="csv"),
     _v1("/feed.atom", "feed", "Atom feed of CI verdict changes (same filters)", None,
         text_ok("application/atom+xml", "Atom"), s.FILTERS + (s.limit("Entries"),),
-        answer="app"),
+        answer="app", link="feed"),
     Route("/api/v1/events", "events", "api_v1",
           "Server-sent events: `generation` whenever data changed", "app",
           ok=text_ok("text/event-stream", "text/event-stream"),
-          more=(("503", _resp("Unavailable")),)),
-    Route("/api/v1/openapi.json", "openapi", "api_v1", "This document", "app",
-          ok=json_ok({"type": "object"})),
+          more=(("503", _resp("Unavailable")),), link="events"),
     Route("/badge/" + DRIVER_KEY + ".svg", "badge", "badge", "SVG CI status badge", "etag",
           feeds.badge, text_ok("image/svg+xml", "SVG"),
           (s.query("release", "A release id: the badge for that release."),),
-          (("404", text_ok("image/svg+xml", "Unknown driver (still an SVG)")),) + ERRORS),
+          (("404", text_ok("image/svg+xml", "Unknown driver (still an SVG)")),) + ERRORS,
+          link="badge"),
+    Route("/api/v1/openapi.json", "openapi", "api_v1", "This document", "app",
+          ok=json_ok({"type": "object"}), link="openapi"),
     _compat("/drivers", "compat_drivers", "drivers", compat.drivers,
-            {"type": "array", "items": s.ref("OriginalDriver")}),
+            {"type": "array", "items": s.ref("OriginalDriver")}, link="compat"),
     _compat("/list/releases", "compat_releases", "releases", compat.releases, ID_TEXTS),
     _compat("/list/releases/{release}", "compat_release", "release", compat.release,
             s.ref("IdText")),

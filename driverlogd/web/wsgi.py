@@ -55,6 +55,7 @@ class App:
                 self.static[p.name] = (body, STATIC_TYPES[p.suffix],
                                        '"%s"' % hashlib.sha1(body).hexdigest()[:16])
         self.openapi = openapi.document_bytes()
+        self.links = openapi.links_bytes()
         self.router = Router(ROUTES)
         self.answers = {r.name: self._answer(r) for r in ROUTES}
         # Each request's series looked up once here, not on every request.
@@ -137,8 +138,6 @@ class App:
         view = route.view
         if route.answer == "app":
             return getattr(self, "_" + route.name)
-        if route.answer == "plain":
-            return view
         if route.answer == "etag":
             def answer(req, tail):
                 snap = self.snapshots.current()
@@ -167,6 +166,10 @@ class App:
     def _metrics(self, req, tail):
         return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST,
                         [("Cache-Control", "no-store")])
+
+    def _api_index(self, req, tail):
+        parse_query(req.query, frozenset())
+        return Response(200, self.links, JSON)
 
     def _openapi(self, req, tail):
         parse_query(req.query, frozenset())
