@@ -5,7 +5,7 @@ transaction; then hand them to the read side.
 It is what the Gerrit stream client, the catch-up, the bootstrap and the
 questions asked of Gerrit all feed (`handle`, `handle_batch`, `position`).
 Where an event leaves the daemon unsure (promotion.question_on_*), the
-question is queued in the same transaction, for gerrit/questions.py to ask.
+question is queued in the same transaction, for asker.py to ask.
 Errors of the store (disk full, I/O) propagate: the caller must not count
 such an event as processed.
 """
@@ -20,8 +20,8 @@ from driverlogd import rederive
 from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded
 from driverlogd.readside.reads import Reads
+from driverlogd.verdict.ci_report import report_patchset
 from driverlogd.verdict.promotion import question_on_merge, question_on_report
-from driverlogd.verdict.report import report_patchset
 from driverlogd.verdict.state import DEFAULT_STALE_AFTER
 from driverlogd.verdict.votes import ci_groups, votes_for
 

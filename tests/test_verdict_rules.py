@@ -15,7 +15,7 @@ from driverlogd.verdict import (
     report_patchset,
     votes_for,
 )
-from driverlogd.verdict.report import _found
+from driverlogd.verdict.ci_report import _found
 from tests.verdict_support import ACME, ISCSI, SMB3, catalog, cloudbase_report, ts
 
 CAT = catalog()

@@ -17,6 +17,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
+from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
 from driverlogd.gerrit.backoff import Backoff
@@ -25,7 +26,6 @@ from driverlogd.gerrit.query import GerritQuery, events_from_change
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
-from driverlogd.questions import Asker
 from driverlogd.readside import gauges
 from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder

@@ -6,8 +6,8 @@ import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
+from driverlogd.verdict.ci_report import encoded_lines, first_result, report_patchset
 from driverlogd.verdict.release import release_for
-from driverlogd.verdict.report import encoded_lines, first_result, report_patchset
 
 
 @dataclasses.dataclass(frozen=True)
