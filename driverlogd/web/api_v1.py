@@ -106,7 +106,7 @@ def export_body(snap, req):
         "generation": snap.generation,
         "projects": [{"id": p.id, "name": p.name} for p in cat.projects],
         "releases": [{"id": r.id, "start": r.start.isoformat(), "wiki": r.wiki,
-                      "active": r.active} for r in cat.releases],
+                      "active": r.active, "series": r.series} for r in cat.releases],
     })
     return b"".join((head[:-1], b',"drivers":[', b",".join(map(export_frag, snap.records)),
                      b"]}"))

@@ -137,5 +137,5 @@ def facet_releases(snap, filters):
         for rid in r.release_ids:
             counts[rid] = counts.get(rid, 0) + 1
     return [{"id": rel.id, "start": rel.start.isoformat(), "active": rel.active,
-             "wiki": rel.wiki, "count": counts[rel.id.lower()]}
+             "series": rel.series, "wiki": rel.wiki, "count": counts[rel.id.lower()]}
             for rel in snap.catalog.releases if rel.id.lower() in counts]

@@ -77,7 +77,10 @@ SCHEMAS = {
     "VendorCount": _obj(["id", "count"], id={"type": "string"}, count=COUNT),
     "ReleaseCount": _obj(["id", "start", "active", "count"], id={"type": "string"},
                          start={"type": "string", "format": "date"},
-                         active={"type": "boolean"}, wiki={"type": "string"}, count=COUNT),
+                         active={"type": "boolean"}, wiki={"type": "string"}, count=COUNT,
+                         series={"type": "string", "nullable": True,
+                                 "description": "YYYY.N: its branches are stable/<series> and "
+                                                "unmaintained/<series>"}),
     "Export": _obj(["projects", "releases", "drivers"], generation={"type": "integer"},
                    projects={"type": "array", "items": {"type": "object"}},
                    releases={"type": "array", "items": {"type": "object"}},
