@@ -6,9 +6,10 @@ documents are small JSON values built from the same property names. For each
 pair the gate's verdict (schemacheck.check) must be jsonschema's, and wherever
 the fast path compiles the schema, its answer must be jsonschema's too.
 """
+import json
+
 import jsonschema
 import pytest
-import referencing.exceptions
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -113,7 +114,8 @@ def test_same_verdict_as_jsonschema(draft, data):
     for doc in data.draw(st.lists(json_values, min_size=1, max_size=4), label="documents"):
         try:
             expected = reference.is_valid(doc)
-        except referencing.exceptions.Unresolvable:    # a nested $id moved the base
+        except Exception:    # unresolvable: a nested $id moved the base; no verdict
+            assert '"$id"' in json.dumps(schema) or '"id"' in json.dumps(schema)
             continue
         if fast is not None:
             assert fast(doc) == expected, (schema, doc)
