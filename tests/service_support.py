@@ -12,6 +12,8 @@ import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "default_data.json"
+# The console script, as systemd's ExecStart runs it.
+DRIVERLOGD = pathlib.Path(sys.executable).with_name("driverlogd")
 
 
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
@@ -57,8 +59,8 @@ class Daemon:
         self.write_config(self.port)
         self.log = open(self.dir / "driverlogd.log", "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "driverlogd.service.cli", "--config", str(self.config),
-             *args], stdout=self.log, stderr=subprocess.STDOUT,
+            [str(DRIVERLOGD), "--config", str(self.config), *args],
+            stdout=self.log, stderr=subprocess.STDOUT,
             env=dict(os.environ, **(env or {})))
         if not wait:
             wait_for(lambda: self.proc.poll() is not None or self.answers(), 60,

@@ -149,3 +149,12 @@ def test_paths_and_messages_stay_on_one_line_whatever_the_keys():
     assert len(lines) == 3
     assert '$["x\\u2028y\\u0085"]' in lines[0] or '$["x\\u2028y\\u0085"]' in lines[1]
     assert all(len(line.splitlines()) == 1 for line in lines)
+
+
+def test_catalog_dates_read_and_write_with_the_same_month_names():
+    import datetime
+
+    from driverlogd.catalog.model import format_start, parse_start
+    for text in ("2014-Jan-01", "2024-Oct-07", "2026-Dec-31"):
+        assert format_start(parse_start(text)) == text
+    assert parse_start("2025-Sep-05") == datetime.date(2025, 9, 5)

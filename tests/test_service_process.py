@@ -11,7 +11,7 @@ import pytest
 
 from tests.service_support import Daemon, wait_for
 
-CLI = [sys.executable, "-m", "driverlogd.service.cli"]
+CLI = [sys.executable, "-m", "driverlogd"]
 
 
 def run(*args, timeout=60):

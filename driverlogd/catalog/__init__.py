@@ -10,12 +10,12 @@ The gate (`driverlog-gate`) and the daemon's reload run exactly these checks:
 
 Pipeline, modelled on check-jsonschema's loader -> checker -> reporter split:
 decode (decode.py) -> parse (loader.py; jsonpos.py locates) -> schema
-(schemacheck.py) -> rules (rules.py) -> typed model (model.py).
+(schemacheck.py) -> semantic checks (checks.py) -> typed model (model.py).
 """
 import os
 from typing import Optional
 
-from . import jsonpos, loader, rules, schemacheck
+from . import checks, jsonpos, loader, schemacheck
 from .decode import MAX_BYTES, decode
 from .model import Catalog
 from .problems import CatalogError, CheckResult, Problem, format_path
@@ -35,7 +35,7 @@ def check_bytes(data: bytes, filename: str = "<catalog>", schema: Optional[dict]
     if doc is None:
         return CheckResult(filename, problems)
     problems += schemacheck.check(doc, schema)
-    problems += rules.check(doc)
+    problems += checks.check(doc)
     if not problems:
         try:
             return CheckResult(filename, [], Catalog.from_data(doc), doc)

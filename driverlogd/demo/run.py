@@ -83,7 +83,7 @@ def main(args):
             "http: {host: 127.0.0.1, port: %d}\nbootstrap_limit: 20\n" % (port, args.http_port))
         log = open(state / "driverlogd.log", "w")
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "driverlogd.service.cli", "--config",
+            [sys.executable, "-m", "driverlogd", "--config",
              str(state / "driverlogd.yaml")],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         procs.append(daemon)

@@ -5,11 +5,10 @@ Pure: takes the decoded document, returns Problems located by path. It runs
 even when the schema failed, so it skips (silently) values of the wrong type:
 the schema has already said what is wrong with them.
 """
-import datetime
 import re
 from typing import List
 
-from .model import parse_start
+from .model import format_start, parse_start
 from .patterns import compile_checked
 from .problems import Problem
 
@@ -82,7 +81,7 @@ def _check_releases(data, out):
         if prev is not None and day <= prev[1]:
             out.append(Problem.at(("releases", i, "start"), "order",
                                   f"release start dates must ascend: {start} is not after "
-                                  f"{_fmt(prev[1])} of $.releases[{prev[0]}]"))
+                                  f"{format_start(prev[1])} of $.releases[{prev[0]}]"))
         prev = (i, day)
     return {rid for _, rid in seen.values()}
 
@@ -103,11 +102,6 @@ def _check_series(r, i, seen, out):
                                                   f"$.releases[{seen[name]}]"))
     else:
         seen[name] = i
-
-
-def _fmt(day: datetime.date) -> str:
-    return day.strftime("%Y-") + ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-                                  "Sep", "Oct", "Nov", "Dec")[day.month - 1] + day.strftime("-%d")
 
 
 def _check_drivers(data, projects, releases, out):
