@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 from driverlogd.standin import StandIn, generate_key
+from tests import processes
 from tests.service_support import REPO, wait_for
 
 README = REPO / "README.md"
@@ -159,7 +160,8 @@ def start_as_the_unit_would(root, unit, tmp_path, http_port):
     watchdog = int(settings["WatchdogSec"][0].rstrip("s")) * 1_000_000
     env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "CREDENTIALS_DIRECTORY": str(credentials),
            "STATE_DIRECTORY": str(root("/var/lib/driverlog")),
-           "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": str(watchdog)}
+           "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": str(watchdog),
+           processes.MARKER: os.environ[processes.MARKER]}
     for assignment in settings.get("Environment", []):
         env.update(a.split("=", 1) for a in shlex.split(assignment))
     log = open(tmp_path / "driverlogd.log", "w")
@@ -184,9 +186,7 @@ def start_as_the_unit_would(root, unit, tmp_path, http_port):
         while "STOPPING=1" not in messages:
             messages += notify.recv(4096).decode().split("\n")   # raises when none is left
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        processes.kill_group(proc)
         notify.close()
         log.close()
     assert "stopped" in (tmp_path / "driverlogd.log").read_text()
