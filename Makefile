@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv system-deps test lint demo bench screenshots clean install uninstall
+.PHONY: venv system-deps axe test lint demo bench screenshots clean install uninstall
 
 # A virtualenv from nothing, with the project and every extra the tests,
 # benchmarks and linters need. Re-run when the dependency list changes.
@@ -22,7 +22,13 @@ venv: $(STAMP)
 system-deps:
 	sh tools/system-deps.sh
 
-test: venv system-deps
+# axe-core, the accessibility checker the dashboard tests run in Chromium (npm).
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@4
+axe: system-deps $(AXE)
+
+test: venv system-deps axe
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: venv
@@ -35,7 +41,7 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-state
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis demo-state .cache
 
 # Desktop and phone screenshots of the demo's dashboard, for the README.
 SHOT_PORT ?= 18089
