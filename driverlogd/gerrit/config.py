@@ -38,7 +38,10 @@ class GerritConfig:
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
     healthy_after: float = 120.0
-    max_line_bytes: int = 1 << 20
+    max_line_bytes: int = 1 << 20          # a stream event
+    # One `gerrit query` line is a whole change with every comment: on the
+    # busiest changes megabytes, and those are where vendor CIs report most.
+    max_query_line_bytes: int = 256 << 20
 
     def __post_init__(self):
         if not isinstance(self.port, int) or not 0 < self.port < 65536:

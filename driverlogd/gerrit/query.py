@@ -14,20 +14,19 @@ whole before its changes are handed out, so a slow consumer never trips the
 command's deadline. Lines that are not JSON are counted in `bad_events` and
 skipped; an `{"type": "error"}` line raises `CommandError`.
 """
+import dataclasses
 import logging
 import re
 from typing import Iterator, List, Optional
 
 from . import quoting
 from .config import GerritConfig
-from .events import Event, MalformedEvent, parse_event
+from .events import REVIEW_PREFIX, ChangeMerged, Event, MalformedEvent, parse_event
 from .lines import BadLine, decode
 from .ssh import CommandError, Connection, connect
 
 log = logging.getLogger(__name__)
 
-# Review comments start so; other change messages (uploads, merges) are no comment-added.
-_PATCH_SET = re.compile(r"Patch Set (\d+):")
 # Gerrit writes one of these change messages when a change is submitted.
 _MERGED_MESSAGE = re.compile(r"Change has been successfully (merged|cherry-picked|rebased|pushed)")
 
@@ -37,8 +36,10 @@ class GerritQuery:
         self.config = config
         self.metrics = metrics
         self._connection = connection     # borrowed from the stream client, never closed here
+        self.skipped = 0                  # lines skipped (counted in bad_events, logged)
 
     def _bad(self, reason: str, detail: str) -> None:
+        self.skipped += 1
         log.warning("gerrit query: skipped a line (%s): %s", reason, detail[:200])
         if self.metrics is not None:
             self.metrics.bad_events.labels(reason).inc()
@@ -72,7 +73,8 @@ class GerritQuery:
     def _page(self, conn: Connection, command: str):
         rows: List[dict] = []
         more = False
-        lines, status, err = conn.run(command, self.config.command_timeout)
+        lines, status, err = conn.run(command, self.config.command_timeout,
+                                      self.config.max_query_line_bytes)
         for line in lines:
             obj = line if isinstance(line, BadLine) else decode(line)
             if obj is None:
@@ -100,8 +102,13 @@ class GerritQuery:
         found = []
         for change in self.changes(query, comments=True, patch_sets=True):
             try:
-                found.extend(e for e in events_from_change(change)
-                             if e.created_on >= since and (keep is None or keep(e)))
+                events = events_from_change(change)
+                # A merged change's whole answer is kept: reports posted before
+                # `since` may be ones the daemon never saw (it was not yet
+                # watching), and recording a known one again changes nothing.
+                whole = bool(events) and isinstance(events[-1], ChangeMerged)
+                found.extend(e for e in events
+                             if (whole or e.created_on >= since) and (keep is None or keep(e)))
             except MalformedEvent as e:
                 self._bad("malformed", f"change {change.get('number')}: {e}")
         found.sort(key=lambda e: e.created_on)     # stable: a change's own order is kept
@@ -140,13 +147,13 @@ def events_from_change(change: dict) -> List[Event]:
     status = str(change.get("status") or "NEW")
     merged_on = _merged_on(change) if status == "MERGED" else None
     sets = _patch_sets(change)
-    base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id")}
+    base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id", "createdOn")}
     events: List[Event] = []
     for message in change.get("comments") or []:
         if not isinstance(message, dict):
             continue
         text = str(message.get("message") or "")
-        prefix = _PATCH_SET.match(text)
+        prefix = REVIEW_PREFIX.match(text)
         if not prefix:
             continue
         when = int(message.get("timestamp") or 0)
@@ -163,7 +170,8 @@ def events_from_change(change: dict) -> List[Event]:
         number = current.get("number") if isinstance(current, dict) and current else None
         if number is None:
             number = max((int(p.get("number") or 0) for p in sets), default=None)
-        events.append(parse_event({
-            "type": "change-merged", "change": dict(base, status="MERGED"),
-            "patchSet": {"number": number}, "eventCreatedOn": merged_on}))
+        merged = parse_event({"type": "change-merged", "change": dict(base, status="MERGED"),
+                              "patchSet": {"number": number}, "eventCreatedOn": merged_on})
+        # The answer held every comment: nothing more to ask Gerrit about it.
+        events.append(dataclasses.replace(merged, complete=True))
     return events
