@@ -72,3 +72,12 @@ def test_key_errors_name_the_config_and_the_setting(setup):
     out = check_config(setup)
     assert out.returncode == 2
     assert f"{setup.config}: gerrit.key_file: {setup.dir / 'bad_key'}" in out.stderr
+
+
+def test_hashed_names_are_found(tmp_path):
+    import paramiko
+    key = paramiko.ECDSAKey.generate()
+    path = tmp_path / "known_hosts"          # what `ssh-keyscan -H` writes
+    path.write_text(f"{paramiko.HostKeys.hash_host('[gerrit.example]:29418')} "
+                    f"{key.get_name()} {key.get_base64()}\n")
+    assert knownhosts.check(str(path), "gerrit.example", 29418)
