@@ -27,7 +27,9 @@ def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
 
 
 class Daemon:
-    """driverlogd --config, in a subprocess, on an ephemeral HTTP port."""
+    """driverlogd --config, in a subprocess, on an ephemeral HTTP port. Every one
+    started is killed when its test ends, if still running (conftest.py)."""
+    started = []
 
     def __init__(self, tmp_path, standin, catalog=SAMPLE, extra=""):
         self.dir = tmp_path
@@ -50,7 +52,7 @@ class Daemon:
             % (self.standin.server.port, self.standin.client_key, self.standin.known_hosts,
                http_port, self.extra))
 
-    def start(self, env=None, args=(), wait=True):
+    def start(self, env=None, args=(), wait=True, preexec_fn=None):
         import socket
         if self.port is None:
             with socket.socket() as s:     # a free port, kept across restarts
@@ -61,7 +63,8 @@ class Daemon:
         self.proc = subprocess.Popen(
             [str(DRIVERLOGD), "--config", str(self.config), *args],
             stdout=self.log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, **(env or {})))
+            env=dict(os.environ, **(env or {})), start_new_session=True, preexec_fn=preexec_fn)
+        Daemon.started.append(self.proc)
         if not wait:
             wait_for(lambda: self.proc.poll() is not None or self.answers(), 60,
                      what="driverlogd to answer HTTP")

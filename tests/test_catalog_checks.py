@@ -17,7 +17,7 @@ def check(name):
 
 # fixture, code, JSON path, line, column (of the offending value in the fixture)
 CASES = [
-    ("syntax_trailing_comma", "syntax", "$.projects[2]", 5, 3),
+    ("syntax_trailing_comma", "syntax", "$.projects[2]", 4, 45),   # at the comma itself
     ("syntax_nan", "syntax", "$.releases[2].active", 9, 106),
     ("truncated", "truncated", "$.drivers[1].name", 23, 15),
     ("duplicate_key", "duplicate-key", "$.drivers[0].vendor", 15, 7),

@@ -103,6 +103,7 @@ def test_stream_client_under_gevent(standin):
         out, _ = proc.communicate(timeout=90)
     finally:
         proc.kill()
+        proc.wait()
     result = json.loads(out.strip().splitlines()[-1])
     assert [c.split("\n\n")[1] for c in result["seen"]] == ["live", "recovered", "after silence"]
     assert result["stopped"] and result["ticks"] > 0

@@ -34,8 +34,11 @@ def check_bytes(data: bytes, filename: str = "<catalog>", schema: Optional[dict]
     doc, problems = loader.parse(text)
     if doc is None:
         return CheckResult(filename, problems)
-    problems += schemacheck.check(doc, schema)
-    problems += checks.check(doc)
+    # Where a rule explains a value, the schema's complaint about it (often a
+    # raw regex) would only repeat it: one problem per value.
+    found = checks.check(doc)
+    explained = {p.parts for p in found}
+    problems += [p for p in schemacheck.check(doc, schema) if p.parts not in explained] + found
     if not problems:
         try:
             return CheckResult(filename, [], Catalog.from_data(doc), doc)

@@ -10,7 +10,7 @@ from typing import List
 
 from .model import format_start, parse_start
 from .patterns import compile_checked
-from .problems import Problem
+from .problems import Problem, did_you_mean
 
 # Gerrit's account user name: letters, digits and . _ @ - ; starts and ends
 # with a letter or digit (Gerrit's USER_NAME_PATTERN).
@@ -110,7 +110,8 @@ def _check_drivers(data, projects, releases, out):
         pid, vendor, name = _str(d, "project_id"), _str(d, "vendor"), _str(d, "name")
         if pid is not None and pid not in projects:
             out.append(Problem.at(("drivers", i, "project_id"), "reference",
-                                  f"project {pid!r} is not in $.projects"))
+                                  f"project {pid!r} is not in $.projects"
+                                  + did_you_mean(pid, projects)))
         if None not in (pid, vendor, name):
             key = (pid, vendor, name)
             if key in keys:
@@ -142,7 +143,8 @@ def _check_claims(d, i, releases, out):
             continue
         where = ("drivers", i, "releases", j)
         if rid not in releases:
-            out.append(Problem.at(where, "reference", f"release {rid!r} is not in $.releases"))
+            out.append(Problem.at(where, "reference", f"release {rid!r} is not in $.releases"
+                                  + did_you_mean(rid, releases)))
         if rid in seen:
             out.append(Problem.at(where, "duplicate", f"release {rid!r} is claimed twice"))
         seen.add(rid)

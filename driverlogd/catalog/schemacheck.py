@@ -109,7 +109,9 @@ def _explain(error):
                 yield Problem.at(path + (key,), "schema", f"unexpected property {key!r}{hint}")
         return
     if kind == "pattern":
-        message = f"{short_repr(error.instance)} does not match {error.validator_value!r}"
+        # The pattern as written in the schema, not its Python repr (doubled backslashes).
+        message = f"{short_repr(error.instance)} does not match the pattern " \
+                  f"{error.validator_value}"
     if kind == "required":
         message = message.replace("is a required property", "is required here")
     yield Problem.at(path, "schema", message)

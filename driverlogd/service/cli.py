@@ -77,6 +77,9 @@ def main(argv=None):
     # before detaching, so the daemon inherits them from its first instant.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _early_stop)
+    # Explicitly: one started as a background job inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _early_stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if args.daemonize:
         from driverlogd.service import daemonize
         log_file = args.log_file or daemonize.default_log_file(cfg)
