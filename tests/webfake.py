@@ -166,7 +166,7 @@ class FakeReadModel:
     def changes(self, since_generation=0, limit=100):
         return [c for c in self._changes if c["generation"] > since_generation][:limit]
 
-    def health(self):
+    def readiness(self):
         return self.ready
 
     def changed_keys(self, since_generation):

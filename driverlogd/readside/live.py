@@ -32,7 +32,7 @@ class LiveReadModel:
         self._changed = {}                   # key -> generation of its last change
         self._feed = collections.deque(maxlen=FEED_LENGTH)
         self._lock = threading.Lock()
-        self._health = (False, "starting")
+        self._readiness = (False, "starting")
         self._all_changed_at = 0
         recorder.add_listener(self._bump)
         # What the last diff saw: key -> state, key -> {release: (result, url, ts)}.
@@ -61,13 +61,13 @@ class LiveReadModel:
             self._all_changed_at = self.generation
             self._changed.clear()
 
-    def set_health(self, ready, why):
-        self._health = (bool(ready), why)
+    def set_readiness(self, ready, why):
+        self._readiness = (bool(ready), why)
 
     # -- ReadModel ------------------------------------------------------------
 
-    def health(self):
-        return self._health
+    def readiness(self):
+        return self._readiness
 
     def driver_status(self, key):
         now = self.clock()

@@ -198,7 +198,7 @@ class Service:
     # -- state, health, periodic work ------------------------------------------
 
     def _stream_state(self, state, reason):
-        self.model.set_health(state in READY_STATES, reason)
+        self.model.set_readiness(state in READY_STATES, reason)
         self.notifier.status(reason)
 
     def _tick(self):

@@ -76,7 +76,7 @@ class ReadModel(Protocol):
         """Verdict-state changes (Change) with generation > since_generation,
         newest first, at most `limit`."""
 
-    def health(self) -> Tuple[bool, str]:
+    def readiness(self) -> Tuple[bool, str]:
         """Readiness, for /healthz: (ready, why): ready once the catalog is loaded and the stream is
         connected or recovering; `why` is a short human sentence."""
 

@@ -159,7 +159,7 @@ class App:
         return self._static_file(req, tail[0]) if len(tail) == 1 else None
 
     def _healthz(self, req, tail):
-        ready, why = self.rm.health()
+        ready, why = self.rm.readiness()
         return json_response({"status": "ok" if ready else "unavailable", "reason": why},
                              200 if ready else 503, [("Cache-Control", "no-store")])
 
