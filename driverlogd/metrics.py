@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
-BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed")
+BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed", "future")
 CI_STATES = ("passing", "failing", "silent", "unseen", "none")
 RELOAD_RESULTS = ("success", "failure")
 HTTP_HANDLERS = ("dashboard", "static", "api_v1", "api_1_0", "badge", "healthz", "metrics",

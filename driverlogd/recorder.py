@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
+from driverlogd.gerrit import position as stream_position
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded
 from driverlogd.verdict import (
     DEFAULT_STALE_AFTER,
@@ -51,9 +52,11 @@ _LIMIT = 2 ** 62      # numbers SQLite stores as they are
 
 class Recorder:
     def __init__(self, store, catalog, metrics=None, stale_after: float = DEFAULT_STALE_AFTER,
-                 clock: Callable[[], float] = time.time, position_every: int = 60):
+                 clock: Callable[[], float] = time.time, position_every: int = 60,
+                 max_clock_skew: float = stream_position.DEFAULT_MAX_CLOCK_SKEW):
         """`position_every`: events no driver cares about write nothing, except
-        the stream position once it lags that many seconds (event time)."""
+        the stream position once it lags that many seconds (event time).
+        `max_clock_skew`: the position never goes past now plus this."""
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -61,7 +64,8 @@ class Recorder:
         self.position_every = position_every
         self.lock = threading.RLock()      # readers (export thread) vs. writer
         self._listeners: List[Callable[[], None]] = []
-        self._position = store.position()
+        self.max_clock_skew = max_clock_skew
+        self._position = stream_position.at_start(store.position(), clock(), max_clock_skew, log)
         # labels() costs more than inc(): look the two children up once.
         self._votes_counter = {True: metrics.votes.labels("pass"),
                                False: metrics.votes.labels("fail")} if metrics else {}
@@ -87,6 +91,7 @@ class Recorder:
     def mark_position(self, created_on: int) -> None:
         """Record that nothing before `created_on` is missing (a bootstrap that
         found no events), so the stream's catch-up starts there."""
+        created_on = stream_position.clamp(created_on, self.clock(), self.max_clock_skew)
         with self.lock, self.store.transaction():
             self.store.advance_position(created_on)
         self._position = created_on if self._position is None else max(self._position, created_on)
@@ -96,7 +101,8 @@ class Recorder:
         events = [c for c in map(self._clean, events) if c is not None]
         if not events:
             return
-        newest = max(e.created_on for e in events)
+        newest = stream_position.clamp(max(e.created_on for e in events), self.clock(),
+                                       self.max_clock_skew)
         relevant = [e for e in events if self._relevant(e)]
         if not relevant:
             if self._position is None or newest - self._position >= self.position_every:

@@ -8,6 +8,8 @@ import dataclasses
 import time
 from typing import Optional, Union
 
+from .position import MAX_TIMESTAMP
+
 
 class MalformedEvent(ValueError):
     """A line that is JSON but not an event we can use; the message says why."""
@@ -51,10 +53,36 @@ Event = Union[CommentAdded, ChangeMerged, DroppedOutput]
 
 
 def _int(value, what):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MalformedEvent(f"{what} is not a number: {value!r}") from None
+    """An integer field, as Gerrit 2 (strings) and 3 (numbers) print it.
+    Anything else (null, objects, inf, NaN, 1e400) is MalformedEvent."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (ValueError, OverflowError):     # "x", NaN; inf, 1e400
+            pass
+    raise MalformedEvent(f"{what} is not a number: {_show(value)}")
+
+
+def _show(value) -> str:
+    """A short, safe picture of a peer's value (never repr() a deep object)."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    return ascii(value)[:60]
+
+
+def _str(value, default: str = "") -> str:
+    """An optional string field; any other type counts as absent."""
+    return value if isinstance(value, str) and value else default
+
+
+def _created_on(value, now) -> int:
+    if value is None:     # older Gerrits: stamped with the time it was read
+        return int(now if now is not None else time.time())
+    created = _int(value, "eventCreatedOn")
+    if not 0 <= created <= MAX_TIMESTAMP:
+        # No date can show it; the position and verdicts must never hold it.
+        raise MalformedEvent(f"eventCreatedOn {created} is not a time between 1970 and 9999")
+    return created
 
 
 def _change(obj) -> ChangeRef:
@@ -67,7 +95,7 @@ def _change(obj) -> ChangeRef:
     if not isinstance(branch, str):
         raise MalformedEvent("change.branch missing or not a string")
     return ChangeRef(project, branch, _int(change.get("number"), "change.number"),
-                     str(change.get("url") or ""), str(change.get("status") or "NEW"))
+                     _str(change.get("url")), _str(change.get("status"), "NEW"))
 
 
 def _patchset(obj) -> int:
@@ -81,24 +109,26 @@ def parse_event(obj, now: Optional[float] = None) -> Optional[Event]:
     """Turn one decoded stream line into an Event.
 
     Returns None for event types DriverLog does not use; raises MalformedEvent
-    for a line that claims a type we use but lacks what we need. An event
-    without `eventCreatedOn` (older Gerrits) is stamped with the time it was read.
+    (and nothing else, whatever the values) for a line that claims a type we
+    use but lacks what we need, or whose `eventCreatedOn` is no time between
+    1970 and 9999. An event without `eventCreatedOn` (older Gerrits) is
+    stamped with the time it was read.
     """
     if not isinstance(obj, dict):
         raise MalformedEvent("not a JSON object")
     kind = obj.get("type")
     if not isinstance(kind, str):
         raise MalformedEvent("no 'type'")
-    created = obj.get("eventCreatedOn")
-    created = int(now if now is not None else time.time()) if created is None \
-        else _int(created, "eventCreatedOn")
+    if kind not in ("comment-added", "change-merged", "dropped-output"):
+        return None
+    created = _created_on(obj.get("eventCreatedOn"), now)
     if kind == "comment-added":
         author = obj.get("author") if isinstance(obj.get("author"), dict) else {}
         comment = obj.get("comment")
         if not isinstance(comment, str):
             raise MalformedEvent("comment missing or not a string")
         return CommentAdded(_change(obj), _patchset(obj),
-                            str(author.get("username") or ""), comment, created)
+                            _str(author.get("username")), comment, created)
     if kind == "change-merged":
         return ChangeMerged(_change(obj), _patchset(obj), created)
     if kind == "dropped-output":

@@ -68,5 +68,7 @@ def decode(line: bytes):
         return None
     try:
         return json.loads(text)
-    except ValueError as e:
+    except ValueError as e:     # also numbers past Python's 4,300-digit limit
         return BadLine("invalid_json", str(e))
+    except RecursionError:      # arrays or objects nested ~1,000 deep
+        return BadLine("invalid_json", "nested too deep")

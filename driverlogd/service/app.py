@@ -20,7 +20,7 @@ from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
 from driverlogd.gerrit.backoff import Backoff
 from driverlogd.gerrit.config import GerritConfig
-from driverlogd.gerrit.query import GerritQuery, events_from_change
+from driverlogd.gerrit.query import GerritQuery
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
@@ -157,8 +157,7 @@ class Service:
             if conn.closed_because:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
-            for change in client.changes(q):
-                yield from events_from_change(change)
+            yield from client.events(q)     # a bad row is counted, not the query's end
         try:
             result = bootstrap_mod.bootstrap(catalog, query, self.recorder, log,
                                              limit=self.cfg.bootstrap_limit, groups=groups)
