@@ -31,6 +31,15 @@ def clamp(position: Optional[int], now: float,
     return min(int(position), limit(now, skew))
 
 
+def catchup_start(position: int, now: float, overlap: float,
+                  skew: float = DEFAULT_MAX_CLOCK_SKEW) -> int:
+    """Where a catch-up from `position` starts: never after our own now (a
+    position held at now + skew is still ahead of a right Gerrit clock), and
+    back by the overlap, or by the skew where that is larger, so nothing
+    posted while the stream was down falls before it."""
+    return max(0, min(int(position), int(now)) - int(max(overlap, skew)))
+
+
 def at_start(stored: Optional[int], now: float, skew: float, log) -> Optional[int]:
     """A stored position as the catch-up may use it, saying so when it was in the future."""
     held = clamp(stored, now, skew)

@@ -52,8 +52,7 @@ from .backoff import Backoff
 from .config import GerritConfig
 from .events import DroppedOutput, MalformedEvent, parse_event
 from .lines import BadLine, LineSplitter, decode
-from .position import clamp as clamp_position
-from .position import is_future
+from .position import catchup_start, is_future
 from .position import limit as position_limit
 from .query import GerritQuery
 from .ssh import Connection, GerritError, NetworkError, connect
@@ -287,10 +286,8 @@ class StreamClient:
         if position is None:
             log.info("no stream position yet: no catch-up after %s (bootstrap is the engine's)", why)
             return
-        # Never from the future: the sink should hold its position, but a
-        # catch-up that starts there would miss everything until then.
-        held = clamp_position(position, time.time(), self.config.max_clock_skew)
-        since = max(0, held - self.config.catchup_overlap)
+        since = catchup_start(position, time.time(), self.config.catchup_overlap,
+                              self.config.max_clock_skew)
         self._set_state("catching-up", f"catching up from {since} after {why}")
         query = GerritQuery(self.config, self.metrics, connection=conn)
         events = list(query.catch_up(since, self.catchup_extra,
