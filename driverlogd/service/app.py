@@ -93,16 +93,19 @@ class Service:
             raise OSError(f"state_dir {cfg.state_dir}: {e.strerror}") from None
         self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
         self.recorder = Recorder(self.store, catalog, self.metrics,
-                                 stale_after=cfg.stale_after_days * 86400)
+                                 stale_after=cfg.stale_after_days * 86400,
+                                 max_clock_skew=cfg.max_clock_skew)
         self.model = RecorderReadModel(self.recorder, show_emails=cfg.show_emails)
         if cfg.export_path:
             self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
             self.exporter.start()
         self.gerrit = GerritConfig(host=cfg.gerrit_host, port=cfg.gerrit_port,
                                    username=cfg.gerrit_username, key_file=cfg.key_file,
-                                   known_hosts=cfg.known_hosts, subscribe=cfg.subscribe)
+                                   known_hosts=cfg.known_hosts, subscribe=cfg.subscribe,
+                                   max_clock_skew=cfg.max_clock_skew)
         try:
-            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port)
+            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port,
+                                limits=cfg.http_limits, metrics=self.metrics)
         except OSError as e:
             raise OSError(f"cannot listen on {cfg.http_host}:{cfg.http_port}: {e.strerror}") \
                 from None
