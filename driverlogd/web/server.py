@@ -82,9 +82,17 @@ class Handler(WSGIHandler):
             return ""
 
     def read_request(self, raw_requestline):
-        if len(raw_requestline.split()) != 3:     # HTTP/0.9 would wait for headers never sent
+        words = raw_requestline.split()
+        if len(words) != 3:      # HTTP/0.9 would wait for headers never sent
             raise ValueError("not an HTTP/1.x request line")
-        return super().read_request(raw_requestline)
+        if not words[1].startswith("/") and "://" not in words[1]:
+            raise ValueError("the request target is neither a path nor a URL")
+        done = super().read_request(raw_requestline)
+        for name in ("content-length", "transfer-encoding"):
+            # Two that differ are how requests are smuggled past a proxy.
+            if len(set(self.headers.get_all(name) or ())) > 1:
+                raise ValueError(f"conflicting {name} headers")
+        return done
 
     def handle_one_request(self):
         try:
