@@ -3,6 +3,7 @@ it gets a 4xx (never a 5xx, never a traceback in the log), and what it holds
 (slow headers, idle keep-alive connections) cannot starve anyone else."""
 import logging
 import re
+import resource
 import socket
 import time
 
@@ -214,3 +215,23 @@ def test_when_every_connection_is_busy_a_new_one_gets_a_503():
         assert metric(srv, "driverlog_http_connections_closed_total", reason="busy") == 1
         for s in streams:
             s.close()
+
+
+def test_two_thousand_idle_connections_starve_nobody():
+    """As tests/test_service_idle_flood.py does to the daemon, with the server
+    in this process (both ends' descriptors count against one limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 5000 and (hard == resource.RLIM_INFINITY or hard >= 5000):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (5000, hard))
+    elif soft < 5000:
+        pytest.skip("the hard open-files limit is below what 2 x 2,000 connections need")
+    with ServerThread(FakeReadModel(sample_catalog())) as srv:
+        held = [socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                for _ in range(2000)]
+        try:
+            for path in ("/healthz", "/api/v1/drivers"):     # the 1 s bound: the daemon's test
+                assert request(srv.url, path, timeout=5)[0] == 200
+        finally:
+            for s in held:
+                s.close()
+        assert metric(srv, "driverlog_http_connections_closed_total", reason="idle_limit") > 0
