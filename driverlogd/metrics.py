@@ -17,7 +17,7 @@ HTTP_CODES = ("200", "304", "400", "404", "405", "408", "413", "414", "431", "50
 HTTP_BAD_REQUEST_REASONS = ("method", "too_large", "bad_query", "not_found", "malformed",
                             "timeout")
 # Why the server closed a connection itself (web/server.py).
-HTTP_CLOSE_REASONS = ("idle_timeout", "idle_limit", "capacity", "busy")
+HTTP_CLOSE_REASONS = ("idle_timeout", "idle_limit", "capacity", "busy", "lost")
 
 
 class Metrics:

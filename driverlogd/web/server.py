@@ -4,9 +4,10 @@ What one client can take is bounded (driverlogd/httplimits.py has the numbers):
 - a request's headers, and its body if any, must arrive within
   `header_timeout` of its first byte, else 408 and the connection closes;
 - a keep-alive connection waits `idle_timeout` for its next request;
-- connections are counted: when `max_idle` are idle, or a new connection
-  would pass `max_connections`, the oldest idle one is closed first, so idle
-  connections never starve new ones; with none idle, a new one gets a 503;
+- connections are counted: when `max_idle` are idle, the oldest idle one is
+  closed; when a new connection would pass `max_connections`, the oldest idle
+  one, else the oldest still sending its request, is closed for it, so held
+  connections never starve new ones; when all are being answered, a 503;
 - a malformed request line, header, chunked body or Content-Length gets a
   4xx, never a 500, and at most one rate-limited log line, never a traceback.
 Every refusal is counted in `driverlog_http_bad_requests_total` or
@@ -185,6 +186,7 @@ class Handler(WSGIHandler):
         reading, or reset): close, one rate-limited line. Anything else is ours."""
         if isinstance(v, OSError):
             self.close_connection = True
+            self.server.closed("lost")
             self.log_error("lost %s while answering: %s", self.client_address[0],
                            printable(v, 120))
             return
@@ -211,7 +213,7 @@ class Server(WSGIServer):
         self.open += 1
         try:
             if self.open > self.limits.max_connections and not self._shed("capacity"):
-                self._closed("busy")
+                self.closed("busy")
                 try:
                     sock.sendall(raw_response(503, "too many connections; retry shortly"))
                 except OSError:
@@ -232,7 +234,7 @@ class Server(WSGIServer):
             handler.socket.settimeout(timeout)
             first = handler.rfile.peek(1)
         except socket.timeout:
-            self._closed("idle_timeout")
+            self.closed("idle_timeout")
             return False
         except (OSError, ValueError):       # reset, or closed under us
             return False
@@ -252,7 +254,7 @@ class Server(WSGIServer):
         else:
             return False
         handler.shed = True
-        self._closed(reason)
+        self.closed(reason)
         try:    # wakes its reader with end-of-file; it then closes itself
             handler.socket.shutdown(socket.SHUT_RDWR)
         except (OSError, AttributeError):
@@ -264,7 +266,7 @@ class Server(WSGIServer):
             self.metrics.http_bad_requests.labels(reason).inc()
             self.metrics.http_responses.labels(str(status)).inc()
 
-    def _closed(self, reason):
+    def closed(self, reason):
         if self.metrics is not None:
             self.metrics.http_connections_closed.labels(reason).inc()
 
