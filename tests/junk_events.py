@@ -25,6 +25,8 @@ DEEP = [Raw("[" * n + "]" * n) for n in (990, 1000, 1100, 10000)] + \
        [Raw('{"a":' * n + "1" + "}" * n) for n in (999, 5000)]
 STRINGS = ["", "\x00", "a\x00b", "\ud800", "x\udfffy", "\ufeff", "\u2028", "master\n",
            "Patch Set 1: Build Successful\x00", "\U0001f600" * 3, "x" * MIB,
+           "Patch Set " + "9" * 5000 + ": Build Successful", "Patch Set -1: Build Successful",
+           "Patch Set 99999999999999999999: Build Successful", "Patch Set \u0663: Build Successful",
            "Patch Set 1: Build Successful " + "y" * MIB]
 TIMES = [0, -1, 1, 2 ** 31, 2 ** 40, 2 ** 62, 4_102_444_800, 253_402_300_799, 253_402_300_800,
          "1700000000", "not a time", 1.7e9]

@@ -52,14 +52,22 @@ class DroppedOutput:
 Event = Union[CommentAdded, ChangeMerged, DroppedOutput]
 
 
-def _int(value, what):
-    """An integer field, as Gerrit 2 (strings) and 3 (numbers) print it.
-    Anything else (null, objects, inf, NaN, 1e400) is MalformedEvent."""
+# Change and patch set numbers, as SQLite stores them (Gerrit's are far below).
+MAX_NUMBER = 2 ** 62 - 1
+
+
+def _int(value, what, high=MAX_NUMBER):
+    """A whole number from 0 to `high`, as Gerrit 2 (strings) and 3 (numbers)
+    print it. Anything else (null, objects, inf, NaN, 1e400, -1) is MalformedEvent."""
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
-            return int(value)
+            number = int(value)
         except (ValueError, OverflowError):     # "x", NaN; inf, 1e400
             pass
+        else:
+            if 0 <= number <= high:
+                return number
+            raise MalformedEvent(f"{what} {_show(number)} is out of range")
     raise MalformedEvent(f"{what} is not a number: {_show(value)}")
 
 
@@ -78,11 +86,8 @@ def _str(value, default: str = "") -> str:
 def _created_on(value, now) -> int:
     if value is None:     # older Gerrits: stamped with the time it was read
         return int(now if now is not None else time.time())
-    created = _int(value, "eventCreatedOn")
-    if not 0 <= created <= MAX_TIMESTAMP:
-        # No date can show it; the position and verdicts must never hold it.
-        raise MalformedEvent(f"eventCreatedOn {created} is not a time between 1970 and 9999")
-    return created
+    # Past 9999 no date can show it: the position and verdicts must never hold it.
+    return _int(value, "eventCreatedOn (1970 to 9999)", MAX_TIMESTAMP)
 
 
 def _change(obj) -> ChangeRef:

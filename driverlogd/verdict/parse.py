@@ -13,7 +13,7 @@ except ImportError:
 _NO_MATCH = (-1, -1)
 
 # Gerrit prefixes every review message it stores with the patch set voted on.
-_PREFIX = re.compile(r"Patch Set (\d+):")
+_PREFIX = re.compile(r"Patch Set (\d{1,18}):")     # more digits: no patch set, no int() to choke
 
 
 def report_patchset(message: str) -> Optional[int]:
