@@ -152,8 +152,10 @@ class Handler(WSGIHandler):
     # -- refusing ------------------------------------------------------------------
     def _answer(self, status, reason, message):
         """Refuse through pywsgi's own writer (the environ exists)."""
-        self.server.refused(reason, status)
         self.close_connection = True
+        if self.shed:
+            return
+        self.server.refused(reason, status)
         body = json.dumps({"error": {"status": status, "message": message}}).encode()
         try:
             self.start_response(f"{status} {REASONS[status]}",
@@ -221,6 +223,8 @@ class Server(WSGIServer):
                 sock.close()
                 return
             super().handle(sock, address)
+        except OSError:      # the client went while pywsgi wrote its own refusal
+            self.closed("lost")
         finally:
             self.open -= 1
 
