@@ -235,3 +235,23 @@ def test_two_thousand_idle_connections_starve_nobody():
             for s in held:
                 s.close()
         assert metric(srv, "driverlog_http_connections_closed_total", reason="idle_limit") > 0
+
+
+def test_a_client_that_stops_reading_loses_only_its_own_connection(caplog, capfd):
+    from driverlogd.catalog.model import Catalog
+    from tests.webfake import generate_data
+    big = FakeReadModel(Catalog.from_data(generate_data(1000)))
+    with ServerThread(big, limits=Limits(socket_timeout=0.5)) as srv:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", srv.port))
+        # Pipelined, and never read: more than any socket buffer holds.
+        s.sendall(b"GET /api/v1/drivers HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        deadline = time.monotonic() + 30
+        while not metric(srv, "driverlog_http_connections_closed_total", reason="lost"):
+            assert time.monotonic() < deadline, "the stuck connection was never dropped"
+            assert request(srv.url, "/healthz")[0] == 200      # others are served meanwhile
+            time.sleep(0.1)
+        s.close()
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err + caplog.text
