@@ -255,3 +255,33 @@ def test_a_client_that_stops_reading_loses_only_its_own_connection(caplog, capfd
         s.close()
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err + caplog.text
+
+
+def test_fuzzed_requests_never_get_a_5xx(capfd, caplog):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    token = st.binary(min_size=1, max_size=12).filter(lambda b: b"\r" not in b and b"\n" not in b)
+    line_of = st.one_of(token, st.sampled_from([b"GET", b"HEAD", b"POST", b"get", b"G\x00T"]))
+    target = st.one_of(st.sampled_from([b"/", b"/healthz", b"/api/v1/drivers?q=%", b"/badge/%FF",
+                                        b"/api/v1/drivers/a%2Fb/c/d", b"*", b"//", b"/?&&=="]),
+                       token.map(lambda b: b"/" + b.replace(b" ", b"%20")))
+    version = st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/1.2", b"HTTP/0.9", b"HTTP/1"])
+    header = st.tuples(st.one_of(token, st.sampled_from(
+        [b"Content-Length", b"Transfer-Encoding", b"Expect", b"Connection", b"Host"])),
+        st.one_of(token, st.sampled_from([b"chunked", b"-1", b"0", b"99999999999", b"100-continue"])))
+    body = st.one_of(st.just(b""), token, st.sampled_from([b"0\r\n\r\n", b"zz\r\n", b"5\r\nab"]))
+
+    with ServerThread(FakeReadModel(sample_catalog()),
+                      limits=Limits(header_timeout=0.5, idle_timeout=0.5)) as srv:
+        @settings(max_examples=150, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(line_of, target, version, st.lists(header, max_size=4), body)
+        def one(method, path, ver, headers, data):
+            raw = b" ".join([method, path, ver]) + CRLF + b"".join(
+                n + b": " + v + CRLF for n, v in headers) + b"Connection: close\r\n\r\n" + data
+            answer = http(srv.port, raw, timeout=5, close_after_send=True)
+            assert not any(code >= 500 for code in statuses(answer)), (raw, answer[:200])
+        one()
+        assert request(srv.url, "/healthz")[0] == 200
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err + caplog.text
