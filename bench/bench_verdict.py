@@ -82,7 +82,7 @@ def run(catalog, lines, synchronous):
         Recorder(Store(f"{tmp}/state.db"), catalog)   # restart: reconcile + view rebuild
         restart = time.perf_counter() - t
         t = time.perf_counter()
-        states = rec.states()
+        states = rec.reads.states()
         read = time.perf_counter() - t
         store.close()
     return elapsed, writes, restart, read, len(states)

@@ -1,12 +1,15 @@
 """Fill an empty store the way the original batch job did: for each CI
-account and repository, and each active release branch plus master, ask
+account and repository, and each active release's branches plus master, ask
 Gerrit for the recent merged changes the CI commented on, and record them.
+
+`commentby:`, not `reviewer:`: since Gerrit 2.14 an account that comments
+without voting (most third-party CIs) is CC, which `reviewer:` does not find.
 """
 import logging
 from typing import Callable, Iterable, List, Optional, Tuple
 
-from driverlogd.gerrit.quoting import UnsafeValue, term
-from driverlogd.verdict import ci_groups
+from driverlogd.gerrit.quoting import UnsafeValue, any_of, term
+from driverlogd.verdict.votes import ci_groups
 
 DONE_KEY = "bootstrap_done"
 
@@ -14,16 +17,19 @@ DONE_KEY = "bootstrap_done"
 def queries(catalog, limit: int = 50,
             groups: Optional[Iterable[Tuple[str, str]]] = None) -> List[Tuple[str, str]]:
     """(description, `gerrit query` string or '' when a value is unsafe), one
-    per (CI account, repo, branch): active `stable/<x>` branches and master."""
+    per (CI account, repo, active release) and one for master: a release's
+    branches are asked together (stable/ and unmaintained/, by series and by
+    name), so each release gets its own `limit` of recent merges."""
     groups = sorted(groups if groups is not None else ci_groups(catalog))
-    branches = [f"stable/{r.id.lower()}" for r in catalog.active_releases] + ["master"]
+    branches = [(r.id, r.branch_names) for r in catalog.active_releases] + \
+        [("master", ("master",))]
     out = []
     for ci_id, repo in groups:
-        for branch in branches:
-            what = f"{ci_id} on {repo} {branch}"
+        for label, names in branches:
+            what = f"{ci_id} on {repo} {label}"
             try:
                 out.append((what, " ".join((term("status", "merged"), term("project", repo),
-                                            term("branch", branch), term("reviewer", ci_id),
+                                            any_of("branch", names), term("commentby", ci_id),
                                             term("limit", limit)))))
             except UnsafeValue as e:        # the gate refuses these; say so, go on
                 out.append((f"{what}: {e}", ""))

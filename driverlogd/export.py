@@ -28,7 +28,7 @@ def document(recorder, show_emails: bool = False, now=None) -> dict:
     with `show_emails`."""
     catalog = recorder.catalog
     now = time.time() if now is None else now
-    states = recorder.states(now)
+    states = recorder.reads.states(now)
     drivers = []
     for d in catalog.drivers:
         item = {"project_id": d.project_id, "vendor": d.vendor, "name": d.name,
@@ -47,12 +47,13 @@ def document(recorder, show_emails: bool = False, now=None) -> dict:
         item["verdicts"] = {
             rel: {k: v[k] for k in ("result", "review_url", "comment", "timestamp",
                                     "change", "patchset")}
-            for rel, v in sorted(recorder.verdicts(d.key).items())}
+            for rel, v in sorted(recorder.reads.verdicts(d.key).items())}
         drivers.append(item)
     return {"generated_at": int(now),
             "projects": [{"id": p.id, "name": p.name} for p in catalog.projects],
-            "releases": [{"id": r.id, "wiki": r.wiki, "start": _start(r.start),
-                          "active": r.active} for r in catalog.releases],
+            "releases": [dict({"id": r.id, "wiki": r.wiki, "start": _start(r.start),
+                               "active": r.active}, **({"series": r.series} if r.series else {}))
+                         for r in catalog.releases],
             "drivers": drivers}
 
 

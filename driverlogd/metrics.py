@@ -6,9 +6,11 @@ Labelled series are created up front so dashboards see zeros, not gaps.
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from driverlogd.verdict.promotion import REASONS as QUESTION_REASONS
+from driverlogd.verdict.state import STATES as CI_STATES
+
 EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
 BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed", "future")
-CI_STATES = ("passing", "failing", "silent", "unseen", "none")
 RELOAD_RESULTS = ("success", "failure")
 HTTP_HANDLERS = ("dashboard", "static", "api_v1", "api_1_0", "badge", "healthz", "metrics",
                  "other")
@@ -42,6 +44,15 @@ class Metrics:
             self.bad_events.labels(reason)
         self.catchup_runs = Counter(p + "catchup_runs_total", "Catch-up queries run", registry=r)
         self.catchup_events = Counter(p + "catchup_events_total", "Events recovered by catch-up", registry=r)
+        # One targeted `gerrit query` per change the rules were unsure of.
+        self.questions = Counter(p + "gerrit_questions_total",
+                                 "Changes asked about with one gerrit query, by reason and outcome",
+                                 ["reason", "outcome"], registry=r)
+        for reason in QUESTION_REASONS:
+            for outcome in ("answered", "failed"):
+                self.questions.labels(reason, outcome)
+        self.questions_waiting = Gauge(p + "gerrit_questions_waiting",
+                                       "Changes waiting to be asked about", registry=r)
         self.event_lag = Histogram(
             p + "event_lag_seconds", "Now minus eventCreatedOn when an event is processed",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400), registry=r)

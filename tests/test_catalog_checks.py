@@ -34,6 +34,8 @@ CASES = [
     ("dup_release", "duplicate", "$.releases[3].id", 10, 12),
     ("date_unreal", "date", "$.releases[2].start", 9, 81),
     ("date_order", "order", "$.releases[1].start", 8, 85),
+    ("series_shape", "series", "$.releases[1].series", 8, 110),
+    ("series_duplicate", "duplicate", "$.releases[2].series", 9, 122),
     ("regex_backref", "regex-unsupported", "$.drivers[0].ci.success_pattern", 18, 50),
     ("regex_lookaround", "regex-unsupported", "$.drivers[1].ci.failure_pattern", 25, 91),
     ("regex_invalid", "regex-invalid", "$.drivers[1].ci.success_pattern", 25, 53),

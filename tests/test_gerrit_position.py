@@ -53,7 +53,7 @@ def test_future_event_is_recorded_but_the_position_holds():
     rec.handle(merged(1, 1, NOW - 100))
     rec.handle(comment(1, 1, "acme-ci", "Patch Set 1: Build Successful", YEAR_2100,
                        status="MERGED"))
-    assert rec.verdicts(ACME)["Stein"]["timestamp"] == YEAR_2100     # its verdict counts
+    assert rec.reads.verdicts(ACME)["Stein"]["timestamp"] == YEAR_2100     # its verdict counts
     assert rec.position() == NOW + position.DEFAULT_MAX_CLOCK_SKEW
     assert rec.store.position() == NOW + position.DEFAULT_MAX_CLOCK_SKEW
     rec.mark_position(YEAR_2100)
@@ -108,7 +108,7 @@ def test_wrong_gerrit_clock_loses_nothing_posted_while_the_stream_was_down(stand
         for _ in range(3):
             s.add_comment(n, 1, "acme-ci", "Build Successful")
         wait_for(lambda: bad(metrics, "future") == 4, "the merge and three reports counted")
-    assert rec.verdicts(ACME)["Stein"]["timestamp"] == YEAR_2100     # recorded, and it counts
+    assert rec.reads.verdicts(ACME)["Stein"]["timestamp"] == YEAR_2100     # recorded, and it counts
     assert rec.position() <= time.time() + position.DEFAULT_MAX_CLOCK_SKEW
     said = [r for r in caplog.records if "in the future" in r.getMessage()]
     assert len(said) == 1, "one line for the burst"
@@ -123,7 +123,7 @@ def test_wrong_gerrit_clock_loses_nothing_posted_while_the_stream_was_down(stand
     s.add_comment(m, 1, "acme-ci", "Build Failed")      # no stream carries it
     wait_for(lambda: client.state != "streaming", "the stream down")
     s.refuse_connections(False)
-    wait_for(lambda: any(v["change"] == m for v in rec.votes(ACME)), "the report made meanwhile")
+    wait_for(lambda: any(v["change"] == m for v in rec.reads.votes(ACME)), "the report made meanwhile")
     assert bad(metrics, "malformed") == 0
 
 

@@ -91,13 +91,16 @@ def test_catch_up_gives_events_since_oldest_first(standin):
     s.merge(a)
     metrics = Metrics()
     events = list(GerritQuery(standin.config(), metrics).catch_up(1_700_000_050))
+    # An open change's reports from `since` on; a merged change's all of them
+    # (a whole answer, so the merge is `complete`: nothing left to ask).
     assert [getattr(e, "comment", "merged") for e in events] == [
-        "Patch Set 1:\n\nnew b", "Patch Set 1:\n\nnew a", "merged"]
+        "Patch Set 1:\n\nold", "Patch Set 1:\n\nnew b", "Patch Set 1:\n\nnew a", "merged"]
+    assert events[-1].complete
     assert [e.created_on for e in events] == sorted(e.created_on for e in events)
-    assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 3
+    assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 4
     assert 'since:"2023-11-14 22:14:10"' in [c for c in s.commands if "since" in c][0]
     # What the sink would not record is not held: here, only merges.
     kept = list(GerritQuery(standin.config(), metrics).catch_up(
         1_700_000_050, keep=lambda e: e.type == "change-merged"))
     assert [e.type for e in kept] == ["change-merged"]
-    assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 4
+    assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 5

@@ -71,7 +71,7 @@ class PageOf:
     def __init__(self, lines):
         self.lines = lines
 
-    def run(self, command, timeout):
+    def run(self, command, timeout, max_line_bytes=None):
         return self.lines + [json.dumps({"type": "stats", "rowCount": 2}).encode()], 0, ""
 
 

@@ -3,6 +3,7 @@ the service wires to the Gerrit query client)."""
 import json
 import logging
 import pathlib
+import re
 
 import pytest
 
@@ -26,7 +27,7 @@ CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus
 
 
 def fake_gerrit():
-    """Merged changes per (project, branch, reviewer), as the query client yields them."""
+    """Merged changes per (project, branch, commenter), as the query client yields them."""
     t = ts("2018-09-01")
     return {
         (CINDER, "master", "cinder_smb3_ci"): [
@@ -43,11 +44,13 @@ def fake_gerrit():
 
 def make_query(data, asked):
     def query(q):
-        terms = {k: v.strip("{}") for k, v in (t.split(":", 1) for t in q.split())}
+        terms = dict(re.findall(r"(\w+):\{([^}]*)\}", q))
+        branches = re.findall(r"branch:\{([^}]*)\}", q)
         asked.append(q)
-        if terms["reviewer"] == "acme-ci":
+        if terms["commentby"] == "acme-ci":
             raise OSError("connection reset")
-        return iter(data.get((terms["project"], terms["branch"], terms["reviewer"]), []))
+        return iter([e for b in branches
+                     for e in data.get((terms["project"], b, terms["commentby"]), [])])
     return query
 
 
@@ -61,12 +64,15 @@ def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
     # 3 (account, repo) groups x (2 active stable branches + master)
     assert summary == {"queries": 9, "failed": 3, "events": 5}
     assert "status:{merged} project:{openstack/cinder} branch:{master} " \
-           "reviewer:{cinder_smb3_ci} limit:7" in asked
+           "commentby:{cinder_smb3_ci} limit:7" in asked
+    # A release's branches are asked together, by name and (were there one) series.
+    assert "status:{merged} project:{openstack/cinder} (branch:{stable/rocky} OR " \
+           "branch:{unmaintained/rocky}) commentby:{cinder_smb3_ci} limit:7" in asked
     assert "bootstrap 9 of 9" in caplog.text and "connection reset" in caplog.text
-    assert rec.verdicts(ISCSI)["Stein"]["patchset"] == 2
-    assert rec.verdicts(ISCSI)["Rocky"]["result"] is False
-    assert rec.verdicts(SMB3)["Stein"]["result"] is True
-    assert rec.verdicts(ACME) == {}
+    assert rec.reads.verdicts(ISCSI)["Stein"]["patchset"] == 2
+    assert rec.reads.verdicts(ISCSI)["Rocky"]["result"] is False
+    assert rec.reads.verdicts(SMB3)["Stein"]["result"] is True
+    assert rec.reads.verdicts(ACME) == {}
     assert needs_bootstrap(store)               # a query failed: not done
     summary = bootstrap(rec.catalog, make_query(fake_gerrit(), []), rec,
                         groups=[("cinder_smb3_ci", CINDER)])

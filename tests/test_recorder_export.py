@@ -5,7 +5,14 @@ import os
 from driverlogd.export import Exporter, document, write_atomic
 from driverlogd.recorder import Recorder
 from driverlogd.store import Store
-from tests.verdict_support import ISCSI, catalog, catalog_data, cloudbase_report, comment, ts
+from tests.verdict_support import (
+    ISCSI,
+    catalog,
+    catalog_data,
+    cloudbase_report,
+    merged_report,
+    ts,
+)
 
 
 def recorder(tmp_path):
@@ -14,8 +21,7 @@ def recorder(tmp_path):
 
 def test_document_merges_catalog_and_verdicts(tmp_path):
     rec = recorder(tmp_path)
-    rec.handle(comment(1, 1, "cinder_smb3_ci", cloudbase_report(1), ts("2018-09-01"),
-                       status="MERGED"))
+    rec.handle_batch(merged_report(1, 1, "cinder_smb3_ci", cloudbase_report(1), ts("2018-09-01")))
     doc = document(rec, now=ts("2018-10-01"))
     by_name = {d["name"]: d for d in doc["drivers"]}
     iscsi = by_name[ISCSI[2]]
@@ -49,8 +55,7 @@ def test_burst_is_debounced_and_final_state_written(tmp_path):
     ex = Exporter(str(path), rec, min_interval=3600)     # at most one write an hour...
     ex.start()
     for n in range(1, 51):
-        rec.handle(comment(n, 1, "cinder_smb3_ci", cloudbase_report(1), ts("2018-09-01") + n,
-                           status="MERGED"))
+        rec.handle_batch(merged_report(n, 1, "cinder_smb3_ci", cloudbase_report(1), ts("2018-09-01") + n))
     ex.close()                                            # ...but close writes the last state
     assert ex.writes <= 2
     doc = json.loads(path.read_text())

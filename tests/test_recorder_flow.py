@@ -6,6 +6,7 @@ import pytest
 
 from driverlogd.gerrit.events import DroppedOutput
 from driverlogd.metrics import Metrics
+from driverlogd.readside import gauges
 from driverlogd.recorder import Recorder
 from driverlogd.store import Store
 from tests.verdict_support import (
@@ -18,6 +19,7 @@ from tests.verdict_support import (
     cloudbase_report,
     comment,
     merged,
+    merged_report,
     ts,
 )
 
@@ -32,6 +34,10 @@ def rec(tmp_path):
     store.close()
 
 
+def questions(rec):
+    return [(c, r) for _, c, r, _ in rec.store.questions_due(2 ** 40, 100)]
+
+
 def writes(store):
     return store.db.total_changes
 
@@ -39,19 +45,32 @@ def writes(store):
 def test_vote_before_merge_is_promoted_by_change_merged(rec):
     t = ts("2018-09-01")
     rec.handle(comment(100, 2, CB, cloudbase_report(2, iscsi="FAILURE", vote="-1"), t))
-    assert rec.verdicts(ISCSI) == {}                       # pending: not merged yet
-    assert rec.votes(ISCSI)[0]["result"] is False
+    assert rec.reads.verdicts(ISCSI) == {}                       # pending: not merged yet
+    assert rec.reads.votes(ISCSI)[0]["result"] is False
     rec.handle(merged(100, 2, t + 60))
-    v = rec.verdicts(ISCSI)["Stein"]
+    v = rec.reads.verdicts(ISCSI)["Stein"]
     assert (v["result"], v["change"], v["patchset"], v["timestamp"]) == (False, 100, 2, t)
     assert "iscsi : FAILURE" in v["comment"]
     assert v["review_url"] == "https://review.example.org/100"
-    assert rec.verdicts(SMB3)["Stein"]["result"] is True  # same comment, other driver
+    assert rec.reads.verdicts(SMB3)["Stein"]["result"] is True  # same comment, other driver
 
 
-def test_comment_after_merge_is_a_verdict_at_once(rec):
+def test_comment_after_merge_is_a_verdict_once_gerrit_says_that_patch_set_merged(rec):
     rec.handle(comment(101, 4, CB, cloudbase_report(4), ts("2018-09-02"), status="MERGED"))
-    assert rec.verdicts(ISCSI)["Stein"]["patchset"] == 4
+    assert rec.reads.verdicts(ISCSI) == {}                  # merged, but as which patch set?
+    assert questions(rec) == [(101, "merged-patchset")]
+    rec.handle(merged(101, 4, ts("2018-09-02") - 5, complete=True))    # Gerrit's answer
+    assert rec.reads.verdicts(ISCSI)["Stein"]["patchset"] == 4
+    assert questions(rec) == []
+
+
+def test_a_report_after_change_merged_is_a_verdict_at_once(rec):
+    rec.handle(merged(107, 2, ts("2018-09-02") - 5))
+    rec.handle(comment(107, 2, CB, cloudbase_report(2), ts("2018-09-02"), status="MERGED"))
+    assert rec.reads.verdicts(ISCSI)["Stein"]["patchset"] == 2
+    # Asked only whether reports from before the daemon watched exist (this
+    # world's clock is past the change), never which patch set merged.
+    assert questions(rec) == [(107, "before-watching")]
 
 
 def test_vote_on_an_older_patch_set_never_becomes_the_verdict(rec):
@@ -59,58 +78,60 @@ def test_vote_on_an_older_patch_set_never_becomes_the_verdict(rec):
     rec.handle(comment(102, 1, CB, cloudbase_report(1, smb3="FAILURE"), t))
     rec.handle(comment(102, 2, CB, cloudbase_report(2), t + 100))
     rec.handle(merged(102, 3, t + 200))                    # merged as patch set 3
-    assert rec.verdicts(SMB3) == {}
+    assert rec.reads.verdicts(SMB3) == {}
     # a late report on patch set 1 after the merge is history, not the verdict
-    rec.handle(comment(102, 1, CB, cloudbase_report(1, smb3="FAILURE", vote="-1") + "late",
-                       t + 300, status="MERGED"))
-    assert rec.verdicts(SMB3) == {}
-    rec.handle(comment(102, 3, CB, cloudbase_report(3), t + 400, status="MERGED"))
-    assert rec.verdicts(SMB3)["Stein"]["patchset"] == 3
-    assert len(rec.votes(SMB3)) == 4
+    rec.handle_batch(merged_report(102, 1, CB, cloudbase_report(1, smb3="FAILURE", vote="-1") + "late",
+                       t + 300))
+    assert rec.reads.verdicts(SMB3) == {}
+    rec.handle_batch(merged_report(102, 3, CB, cloudbase_report(3), t + 400))
+    assert rec.reads.verdicts(SMB3)["Stein"]["patchset"] == 3
+    assert len(rec.reads.votes(SMB3)) == 4
 
 
-def test_merged_hint_is_superseded_by_change_merged(rec):
-    """Seen MERGED on patch set 1 first (post-merge report on an old patch set),
-    then change-merged says 2: the patch-set-1 report is no verdict after all."""
+def test_a_late_report_on_an_old_patch_set_is_never_guessed_to_be_the_merged_one(rec):
+    """A slow CI reports on patch set 1 after the change merged as patch set 2,
+    and change-merged was never seen: the daemon asks which patch set merged
+    instead of assuming 1, and the report stays history."""
     t = ts("2018-09-01")
     rec.handle(comment(103, 1, CB, cloudbase_report(1), t, status="MERGED"))
-    assert "Stein" in rec.verdicts(ISCSI)
-    rec.handle(merged(103, 2, t - 10))
-    assert rec.verdicts(ISCSI) == {}
+    assert rec.reads.verdicts(ISCSI) == {}
+    assert questions(rec) == [(103, "merged-patchset")]
+    rec.handle(merged(103, 2, t - 10, complete=True))
+    assert rec.reads.verdicts(ISCSI) == {} and questions(rec) == []
+    assert [v["patchset"] for v in rec.reads.votes(ISCSI)] == [1]
 
 
 def test_only_a_newer_vote_replaces_the_verdict(rec):
-    rec.handle(comment(104, 1, CB, cloudbase_report(1), ts("2018-09-10"), status="MERGED"))
-    rec.handle(comment(105, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-05"),
-                       status="MERGED"))
-    assert rec.verdicts(ISCSI)["Stein"]["change"] == 104
-    rec.handle(comment(106, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-20"),
-                       status="MERGED"))
-    assert rec.verdicts(ISCSI)["Stein"]["change"] == 106
-    assert rec.status(ISCSI)["state"] == "failing"
+    rec.handle_batch(merged_report(104, 1, CB, cloudbase_report(1), ts("2018-09-10")))
+    rec.handle_batch(merged_report(105, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-05")))
+    assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 104
+    rec.handle_batch(merged_report(106, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-20")))
+    assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 106
+    assert rec.reads.status(ISCSI)["state"] == "failing"
 
 
 def test_branches_map_to_releases(rec):
-    rec.handle(comment(110, 1, CB, cloudbase_report(1), ts("2018-06-01"), status="MERGED"))
-    rec.handle(comment(111, 1, CB, cloudbase_report(1), ts("2018-06-02"),
-                       branch="stable/queens", status="MERGED"))
-    rec.handle(comment(112, 1, CB, cloudbase_report(1), ts("2018-06-03"),
-                       branch="feature/x", status="MERGED"))
-    assert sorted(rec.verdicts(ISCSI)) == ["Queens", "Rocky"]   # master in June 2018 = Rocky
-    assert [v["release"] for v in rec.votes(ISCSI)] == [None, "Queens", "Rocky"]
+    rec.handle_batch(merged_report(110, 1, CB, cloudbase_report(1), ts("2018-06-01")))
+    rec.handle_batch(merged_report(111, 1, CB, cloudbase_report(1), ts("2018-06-02"),
+                       branch="stable/queens"))
+    rec.handle_batch(merged_report(112, 1, CB, cloudbase_report(1), ts("2018-06-03"),
+                       branch="feature/x"))
+    assert sorted(rec.reads.verdicts(ISCSI)) == ["Rocky"]   # master in June 2018 = Rocky
+    # feature/x is no release; Queens is inactive: history only
+    assert [v["release"] for v in rec.reads.votes(ISCSI)] == [None, None, "Rocky"]
 
 
 def test_ci_account_matters_and_repo_matters(rec):
     t = ts("2018-09-01")
     msg = "Patch Set 1: Verified+1\n\nBuild Successful"
-    rec.handle(comment(120, 1, "someone-else", msg, t, status="MERGED"))
-    rec.handle(comment(121, 1, "acme-ci", msg, t, project="openstack/nova", status="MERGED"))
-    rec.handle(comment(122, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
-                       project="openstack/neutron", status="MERGED"))   # foo's repo is networking-foo
-    assert rec.verdicts(ACME) == {} and rec.verdicts(FOO) == {}
-    rec.handle(comment(123, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
-                       project="openstack/networking-foo", status="MERGED"))
-    assert rec.verdicts(FOO)["Stein"]["result"] is True
+    rec.handle_batch(merged_report(120, 1, "someone-else", msg, t))
+    rec.handle_batch(merged_report(121, 1, "acme-ci", msg, t, project="openstack/nova"))
+    rec.handle_batch(merged_report(122, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
+                       project="openstack/neutron"))   # foo's repo is networking-foo
+    assert rec.reads.verdicts(ACME) == {} and rec.reads.verdicts(FOO) == {}
+    rec.handle_batch(merged_report(123, 1, "foo-ci", "Patch Set 1:\n- job : SUCCESS", t,
+                       project="openstack/networking-foo"))
+    assert rec.reads.verdicts(FOO)["Stein"]["result"] is True
 
 
 def test_unknown_events_write_nothing_but_a_lagging_position(rec):
@@ -132,43 +153,43 @@ def test_replays_are_idempotent_and_position_never_moves_back(rec):
     for e in events:
         rec.handle(e)
     rows = "SELECT (SELECT COUNT(*) FROM comments), (SELECT COUNT(*) FROM votes)"
-    state = (dict(rec.view.verdicts), rec.votes(ISCSI), rec.position(),
+    state = (dict(rec.reads.view.verdicts), rec.reads.votes(ISCSI), rec.position(),
              rec.store.db.execute(rows).fetchone())
     for e in reversed(events):
         rec.handle(e)
-    assert (dict(rec.view.verdicts), rec.votes(ISCSI), rec.position(),
+    assert (dict(rec.reads.view.verdicts), rec.reads.votes(ISCSI), rec.position(),
             rec.store.db.execute(rows).fetchone()) == state
     assert state[3] == (2, 4)
 
 
 def test_same_comment_seen_by_stream_and_query_a_second_apart(rec):
     t = ts("2018-09-01")
-    rec.handle(comment(150, 1, CB, cloudbase_report(1), t + 1, status="MERGED"))
-    rec.handle(comment(150, 1, CB, cloudbase_report(1), t, status="MERGED"))
-    assert len(rec.votes(ISCSI)) == 1
-    assert rec.verdicts(ISCSI)["Stein"]["timestamp"] == t + 1
+    rec.handle_batch(merged_report(150, 1, CB, cloudbase_report(1), t + 1))
+    rec.handle_batch(merged_report(150, 1, CB, cloudbase_report(1), t))
+    assert len(rec.reads.votes(ISCSI)) == 1
+    assert rec.reads.verdicts(ISCSI)["Stein"]["timestamp"] == t + 1
 
 
 def test_restart_rebuilds_the_read_model(tmp_path):
     path = str(tmp_path / "state.db")
     clock = lambda: ts("2018-10-01")  # noqa: E731
     r = Recorder(Store(path), catalog(), clock=clock)
-    r.handle(comment(160, 1, CB, cloudbase_report(1), ts("2018-09-01"), status="MERGED"))
+    r.handle_batch(merged_report(160, 1, CB, cloudbase_report(1), ts("2018-09-01")))
     r.handle(comment(161, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-02")))
-    snapshot = (r.status(ISCSI), r.status(SMB3), r.position(), r.states())
+    snapshot = (r.reads.status(ISCSI), r.reads.status(SMB3), r.position(), r.reads.states())
     r.store.close()
     again = Recorder(Store(path), catalog(), clock=clock)
-    assert (again.status(ISCSI), again.status(SMB3), again.position(), again.states()) == snapshot
+    assert (again.reads.status(ISCSI), again.reads.status(SMB3), again.position(), again.reads.states()) == snapshot
     assert snapshot[3][NOCI] == "none" and snapshot[3][ACME] == "unseen"
     assert snapshot[0]["state"] == "passing"     # newest verdict passes; the failure is pending
     assert snapshot[0]["health"]["last_n"]["votes"] == 2
 
 
 def test_states_age_into_silence_and_metrics(rec):
-    rec.handle(comment(170, 1, CB, cloudbase_report(1), ts("2018-08-01"), status="MERGED"))
-    assert rec.states()[ISCSI] == "silent"                      # 61 days before the clock
-    assert rec.states(now=ts("2018-08-02"))[ISCSI] == "passing"
-    rec.refresh_metrics()
+    rec.handle_batch(merged_report(170, 1, CB, cloudbase_report(1), ts("2018-08-01")))
+    assert rec.reads.states()[ISCSI] == "silent"                      # 61 days before the clock
+    assert rec.reads.states(now=ts("2018-08-02"))[ISCSI] == "passing"
+    gauges.refresh(rec.metrics, rec.reads, rec.reads.states())
     reg = rec.metrics.registry
     assert reg.get_sample_value("driverlog_drivers", {"state": "silent"}) == 2
     assert reg.get_sample_value("driverlog_votes_total", {"result": "pass"}) == 2
@@ -182,7 +203,7 @@ def test_odd_input_is_counted_or_cleaned_never_a_traceback(rec):
             "patchSet": {"number": 1}, "author": {"username": "acme-ci"}}
     rec.handle(parse_event(dict(base, eventCreatedOn=ts("2018-09-01"),
                                 comment="Patch Set 1: Build Successful \ud800")))
-    assert rec.votes(ACME)[0]["comment"] == "Build Successful ?"
+    assert rec.reads.votes(ACME)[0]["comment"] == "Build Successful ?"
     rec.handle(dataclasses.replace(     # the parser refuses it too
         parse_event(dict(base, eventCreatedOn=1, comment="Patch Set 1: x")), created_on=2 ** 70))
     # Too many digits for a patch set: no CI report at all, and no error.
@@ -220,22 +241,22 @@ def test_memory_keeps_the_newest_votes_and_the_store_answers_for_30_days(rec):
         report = cloudbase_report(1, iscsi="FAILURE" if i % 3 == 0 else "SUCCESS")
         rec.handle(comment(300 + i, 1, CB, report, now - (i + 1) * 80000))
     rec.handle(comment(299, 1, CB, cloudbase_report(1), ts("2018-06-01")))   # a late, old one
-    assert len(rec.view._recent[ISCSI]) == rec.view.last_n == 20
-    recent = rec.status(ISCSI)["health"]
+    assert len(rec.reads.view._recent[ISCSI]) == rec.reads.view.last_n == 20
+    recent = rec.reads.status(ISCSI)["health"]
     assert recent["last_n"] == {"votes": 20, "pass_rate": 13 / 20, "flip_rate": 13 / 19}
     assert recent["last_vote"] == now - 80000 and recent["last_result"] is False
-    full = rec.health(ISCSI)
+    full = rec.reads.health(ISCSI)
     assert full["last_n"] == recent["last_n"]
     assert full["last_30d"] == {"votes": 30, "pass_rate": 20 / 30, "flip_rate": 19 / 29}
-    assert rec.health(SMB3)["last_30d"]["pass_rate"] == 1.0
-    assert rec.health(ACME)["last_30d"] == {"votes": 0, "pass_rate": None, "flip_rate": None}
+    assert rec.reads.health(SMB3)["last_30d"]["pass_rate"] == 1.0
+    assert rec.reads.health(ACME)["last_30d"] == {"votes": 0, "pass_rate": None, "flip_rate": None}
 
 
 def test_30_day_health_counts_equal_votes_apart(rec):
     t = ts("2018-09-20")
     rec.handle(comment(400, 1, CB, cloudbase_report(1), t))
     rec.handle(comment(401, 1, CB, cloudbase_report(1), t))   # same time, same result
-    assert rec.health(ISCSI)["last_30d"]["votes"] == 2
+    assert rec.reads.health(ISCSI)["last_30d"]["votes"] == 2
 
 
 def test_relevant_says_what_the_catch_up_must_keep(rec):

@@ -4,8 +4,9 @@ alone changed (a CI going silent) when that moment comes."""
 import pytest
 
 from driverlogd.catalog.model import Catalog
+from driverlogd.readside.live import LiveReadModel
+from driverlogd.readside.reads import Reads
 from driverlogd.recorder import Recorder
-from driverlogd.service.readmodel import RecorderReadModel
 from driverlogd.store import Store
 from tests.verdict_support import (
     ACME,
@@ -14,7 +15,7 @@ from tests.verdict_support import (
     catalog,
     catalog_data,
     cloudbase_report,
-    comment,
+    merged_report,
     ts,
 )
 
@@ -30,7 +31,7 @@ class Clock:
         return self.now
 
 
-class CountingRecorder(Recorder):
+class CountingReads(Reads):
     """Records which drivers each states() call looked at."""
     looked = None
 
@@ -45,9 +46,11 @@ class CountingRecorder(Recorder):
 def world(tmp_path):
     clock = Clock(ts("2018-10-01"))
     store = Store(str(tmp_path / "state.db"))
-    rec = CountingRecorder(store, catalog(), clock=clock)
-    model = RecorderReadModel(rec, clock=clock)
-    rec.looked = []
+    rec = Recorder(store, catalog(), clock=clock)
+    rec.reads.__class__ = CountingReads
+    rec.looked = rec.reads.looked = []
+    model = LiveReadModel(rec, clock=clock)
+    rec.looked = rec.reads.looked = []
     yield clock, rec, model
     store.close()
 
@@ -59,8 +62,7 @@ def feed(model):
 def test_a_commit_is_diffed_by_looking_at_its_drivers_only(world):
     clock, rec, model = world
     assert model.diff() == 0 and rec.looked == [set()]
-    rec.handle(comment(1, 1, CB, cloudbase_report(1, iscsi="FAILURE"), clock.now - 60,
-                       status="MERGED"))
+    rec.handle_batch(merged_report(1, 1, CB, cloudbase_report(1, iscsi="FAILURE"), clock.now - 60))
     assert model.diff() == 4
     assert rec.looked[-1] == {ISCSI, SMB3}
     assert sorted(feed(model), key=str) == sorted([
@@ -72,7 +74,7 @@ def test_a_commit_is_diffed_by_looking_at_its_drivers_only(world):
 
 def test_silence_is_found_when_it_is_due_without_any_event(world):
     clock, rec, model = world
-    rec.handle(comment(2, 1, CB, cloudbase_report(2), clock.now, status="MERGED"))
+    rec.handle_batch(merged_report(2, 1, CB, cloudbase_report(2), clock.now))
     model.diff()
     clock.now += 60
     assert model.diff() == 0 and rec.looked[-1] == set()     # nothing due: nothing looked at

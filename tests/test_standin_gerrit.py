@@ -58,6 +58,21 @@ def test_query_without_options_is_bare(standin, conn):
     assert "comments" not in change and "patchSets" not in change
 
 
+def test_reviewer_finds_voters_and_commentby_finds_every_commenter(standin, conn):
+    """Gerrit since 2.14: an account that comments without voting is CC, which
+    `reviewer:` does not match; `commentby:` matches any comment."""
+    s = standin.server
+    quiet, voter = s.create_change("openstack/nova"), s.create_change("openstack/nova")
+    s.add_comment(quiet, 1, "quiet-ci", "Build succeeded.")
+    s.add_comment(voter, 1, "voting-ci", "Build succeeded.", approvals={"Verified": 1})
+
+    def numbers(q):
+        return sorted(r["number"] for r in rows(conn, f"gerrit query --format=JSON {q}")[:-1])
+
+    assert numbers("reviewer:quiet-ci") == [] and numbers("commentby:quiet-ci") == [quiet]
+    assert numbers("reviewer:voting-ci") == [voter] == numbers("commentby:voting-ci")
+
+
 def test_operators_filter(standin, conn):
     s = standin.server
     clock = [1_700_000_000]                  # 2023-11-14 22:13:20 UTC
@@ -79,7 +94,7 @@ def test_operators_filter(standin, conn):
     assert numbers("status:open") == [a, c]
     assert numbers("status:merged") == [b]
     assert numbers("commentby:acme-ci") == [a]
-    assert numbers("reviewer:acme-ci status:open") == [a]
+    assert numbers("reviewer:acme-ci status:open") == []     # a comment without a vote: CC
     assert numbers("-commentby:acme-ci") == [b, c]
     assert numbers("'since:\"2023-11-14 23:00:00\"'") == [a, b, c]
     assert numbers("'since:\"2023-11-14 23:13:21\"'") == [a, b]

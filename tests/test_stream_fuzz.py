@@ -69,7 +69,7 @@ def test_junk_over_ssh_leaves_the_session_up_and_valid_events_recorded(standin, 
     sent = []
 
     def recorded():
-        return {v["change"] for v in rec.votes(ACME, limit=1 << 20)}
+        return {v["change"] for v in rec.reads.votes(ACME, limit=1 << 20)}
 
     @OVER_SSH
     @given(st.lists(lines(5), min_size=1, max_size=6), st.integers(0, 6))

@@ -1,11 +1,12 @@
 """Pure rules with plain data: report parsing, branch to release, health."""
+import datetime
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driverlogd.catalog.model import compile_pattern
+from driverlogd.catalog.model import Catalog, compile_pattern
 from driverlogd.verdict import (
     ci_state,
     health,
@@ -14,7 +15,7 @@ from driverlogd.verdict import (
     report_patchset,
     votes_for,
 )
-from driverlogd.verdict.parse import _found
+from driverlogd.verdict.ci_report import _found
 from tests.verdict_support import ACME, ISCSI, SMB3, catalog, cloudbase_report, ts
 
 CAT = catalog()
@@ -82,10 +83,12 @@ def test_success_is_tried_first_on_a_line():
 @pytest.mark.parametrize("branch, day, expected", [
     ("stable/rocky", "2019-05-01", "Rocky"),
     ("stable/ROCKY", "2019-05-01", "Rocky"),
+    ("unmaintained/rocky", "2019-05-01", "Rocky"),
     ("stable/stein", "2018-01-01", "Stein"),        # stable branch: date irrelevant
     ("stable/juno", "2018-01-01", None),            # unknown release: history only
-    ("master", "2018-02-25", "Queens"),             # day before Rocky's start
-    ("master", "2018-02-26", "Queens"),             # start day itself: not *before* it
+    ("stable/queens", "2018-01-01", None),          # inactive release: history only
+    ("master", "2018-02-25", None),                 # Queens' time, and Queens is inactive
+    ("master", "2018-02-26", "Rocky"),              # Rocky's start day, 12:00 UTC
     ("master", "2018-02-27", "Rocky"),
     ("master", "2019-06-01", "Stein"),
     ("master", "2016-01-01", None),                 # before every release
@@ -94,6 +97,39 @@ def test_success_is_tried_first_on_a_line():
 ])
 def test_release_for(branch, day, expected):
     assert release_for(CAT, branch, ts(day)) == expected
+
+
+# OpenStack as of late 2026: branches named by series since 2023.1.
+SERIES = Catalog.from_data({"projects": [], "drivers": [], "releases": [
+    {"id": "Zed", "start": "2022-Mar-28", "active": True},
+    {"id": "Antelope", "start": "2022-Sep-19", "series": "2023.1", "active": True},
+    {"id": "Bobcat", "start": "2023-Mar-27", "series": "2023.2"},
+    {"id": "Epoxy", "start": "2024-Oct-07", "series": "2025.1", "active": True},
+    {"id": "Flamingo", "start": "2025-Apr-07", "series": "2025.2", "active": True},
+    {"id": "Hibiscus", "start": "2026-Apr-06", "series": "2026.2", "active": True},
+]})
+
+
+@pytest.mark.parametrize("branch, when, expected", [
+    ("stable/2025.2", "2026-11-01 12:00", "Flamingo"),
+    ("stable/flamingo", "2026-11-01 12:00", "Flamingo"),       # the name still speaks
+    ("unmaintained/2023.1", "2026-11-01 12:00", "Antelope"),
+    ("stable/2023.1", "2023-06-01 12:00", "Antelope"),
+    ("unmaintained/zed", "2026-11-01 12:00", "Zed"),            # before series: by name
+    ("stable/2023.2", "2026-11-01 12:00", None),                # Bobcat is inactive
+    ("unmaintained/2023.2", "2026-11-01 12:00", None),
+    ("stable/2024.2", "2026-11-01 12:00", None),                # no such release
+    ("stable/2025", "2026-11-01 12:00", None),
+    ("unmaintained/2025.1.1", "2026-11-01 12:00", None),
+    ("master", "2026-04-06 00:00:00", "Hibiscus"),              # its cycle begins: 00:00 UTC
+    ("master", "2026-04-06 14:00", "Hibiscus"),                 # the start day, afternoon
+    ("master", "2026-04-05 23:59:59", "Flamingo"),              # the second before
+    ("master", "2025-04-07 00:00:00", "Flamingo"),
+])
+def test_release_for_series_branches_and_start_instants(branch, when, expected):
+    fmt = "%Y-%m-%d %H:%M:%S" if when.count(":") == 2 else "%Y-%m-%d %H:%M"
+    moment = datetime.datetime.strptime(when, fmt).replace(tzinfo=datetime.timezone.utc)
+    assert release_for(SERIES, branch, int(moment.timestamp())) == expected
 
 
 def test_ci_state():

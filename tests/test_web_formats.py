@@ -177,6 +177,8 @@ def test_openapi_document_is_valid_and_complete(srv):
         jsonschema.validate(instance, _nullable(schema))
     check(get_json(srv.url, "/api/v1/drivers")[1], "DriverList")
     check(get_json(srv.url, "/api/v1/drivers/openstack/cinder/Acme/Acme%20iSCSI")[1], "DriverDetail")
+    for d in get_json(srv.url, "/api/1.0/drivers")[1]["drivers"]:
+        check(d, "OriginalDriver")
 
 
 def _nullable(schema):

@@ -62,8 +62,15 @@ def comment(number, ps, author, message, when, branch="master", status="NEW", pr
     return CommentAdded(change(number, branch, status, project), ps, author, message, when)
 
 
-def merged(number, ps, when, branch="master", project=CINDER):
-    return ChangeMerged(change(number, branch, "MERGED", project), ps, when)
+def merged(number, ps, when, branch="master", project=CINDER, complete=False):
+    return ChangeMerged(change(number, branch, "MERGED", project), ps, when, complete)
+
+
+def merged_report(number, ps, author, message, when, branch="master", project=CINDER):
+    """A report on patch set `ps` after it merged, as the rules then know it:
+    the change-merged (a second before) and the report."""
+    return [merged(number, ps, when - 1, branch, project),
+            comment(number, ps, author, message, when, branch, "MERGED", project)]
 
 
 def cloudbase_report(ps, iscsi="SUCCESS", smb3="SUCCESS", vote="+1"):

@@ -4,6 +4,7 @@ The gate builds it after every check passed; the daemon uses it to route CI
 comments to drivers. Nothing here does I/O or validation: it trusts its input.
 """
 import bisect
+import calendar
 import dataclasses
 import datetime
 import functools
@@ -81,6 +82,18 @@ class Release:
     start: datetime.date
     wiki: str = ""
     active: bool = False
+    series: Optional[str] = None     # "2025.1": OpenStack's branch name since 2023
+
+    @property
+    def starts_at(self) -> int:
+        """The instant the cycle begins: 00:00 UTC of the start day (epoch s)."""
+        return calendar.timegm(self.start.timetuple())
+
+    @property
+    def branch_names(self) -> Tuple[str, ...]:
+        """Branch names whose CI results speak for this release."""
+        names = [self.id.lower()] + ([self.series] if self.series else [])
+        return tuple(f"{kind}/{n}" for n in names for kind in ("stable", "unmaintained"))
 
 
 @_slotted
@@ -151,6 +164,8 @@ class Catalog:
     by_key: Dict[DriverKey, Driver] = dataclasses.field(compare=False, repr=False)
     by_ci_id: Dict[str, Tuple[Driver, ...]] = dataclasses.field(compare=False, repr=False)
     release_by_lower_id: Dict[str, Release] = dataclasses.field(compare=False, repr=False)
+    # branch name -> release, for every name of release.branch_names
+    release_by_branch: Dict[str, Release] = dataclasses.field(compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: dict) -> "Catalog":
@@ -160,7 +175,7 @@ class Catalog:
                          for p in data.get("projects", ()))
         releases = tuple(sorted(
             (Release(share(r["id"], r["id"]), parse_start(r["start"]), r.get("wiki", ""),
-                     bool(r.get("active", False)))
+                     bool(r.get("active", False)), r.get("series") or None)
              for r in data.get("releases", ())),
             key=lambda r: r.start))
         drivers = tuple(_driver(d, share) for d in data.get("drivers", ()))
@@ -171,7 +186,8 @@ class Catalog:
         return cls(projects, releases, drivers,
                    by_key={d.key: d for d in drivers},
                    by_ci_id={k: tuple(v) for k, v in by_ci.items()},
-                   release_by_lower_id={r.id.lower(): r for r in releases})
+                   release_by_lower_id={r.id.lower(): r for r in releases},
+                   release_by_branch={b: r for r in releases for b in r.branch_names})
 
     @property
     def active_releases(self) -> Tuple[Release, ...]:
@@ -181,11 +197,17 @@ class Catalog:
         """Case-insensitive lookup, as `stable/<x>` branch names are lower case."""
         return self.release_by_lower_id.get(release_id.lower())
 
-    def release_at(self, when: datetime.date) -> Optional[Release]:
-        """The newest release whose development began before `when` (master's)."""
-        starts = [r.start for r in self.releases]
-        i = bisect.bisect_left(starts, when)
+    def release_at(self, when: float) -> Optional[Release]:
+        """The newest release whose development had begun at `when` (epoch
+        seconds): master's. A cycle begins at 00:00 UTC of its start day."""
+        starts = [r.starts_at for r in self.releases]
+        i = bisect.bisect_right(starts, when)
         return self.releases[i - 1] if i else None
+
+    def release_on_branch(self, branch: str) -> Optional[Release]:
+        """The release `stable/<x>` or `unmaintained/<x>` is, x its series or
+        its id lower-cased; None for any other branch."""
+        return self.release_by_branch.get(branch.lower())
 
 
 def _driver(d: dict, share) -> Driver:

@@ -17,6 +17,7 @@ from .problems import Problem
 # with a letter or digit (Gerrit's USER_NAME_PATTERN).
 _GERRIT_USER = re.compile(r"^(?:[a-zA-Z0-9][a-zA-Z0-9._@-]{0,253}[a-zA-Z0-9]|[a-zA-Z0-9])$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.I)
+_SERIES_SHAPE = re.compile(r"[0-9]{4}\.[1-9][0-9]?\Z")
 _DATE_SHAPE = re.compile(r"^\d{4}-[A-Z][a-z]{2}-\d{2}$")
 _LOCAL = re.compile(r"^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*$", re.I)
 
@@ -59,9 +60,10 @@ def _check_projects(data, out):
 
 
 def _check_releases(data, out):
-    seen, prev = {}, None
+    seen, prev, series = {}, None, {}
     for i, r in _items(data, "releases"):
         rid, start = _str(r, "id"), _str(r, "start")
+        _check_series(r, i, series, out)
         if rid is not None:
             if rid.lower() in seen:
                 out.append(Problem.at(("releases", i, "id"), "duplicate",
@@ -83,6 +85,24 @@ def _check_releases(data, out):
                                   f"{_fmt(prev[1])} of $.releases[{prev[0]}]"))
         prev = (i, day)
     return {rid for _, rid in seen.values()}
+
+
+def _check_series(r, i, seen, out):
+    """`series` names the release's branches (stable/2025.1), so it must have
+    OpenStack's form and belong to one release only."""
+    name = _str(r, "series")
+    if name is None:
+        return     # absent, or not a string: the schema says so
+    where = ("releases", i, "series")
+    if not _SERIES_SHAPE.match(name):
+        out.append(Problem.at(where, "series",
+                              f"series {name!r} is not YYYY.N, the year and the release "
+                              "of that year (e.g. 2025.1)"))
+    elif name in seen:
+        out.append(Problem.at(where, "duplicate", f"series {name!r} is already the series of "
+                                                  f"$.releases[{seen[name]}]"))
+    else:
+        seen[name] = i
 
 
 def _fmt(day: datetime.date) -> str:

@@ -40,7 +40,10 @@ class GerritConfig:
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
     healthy_after: float = 120.0
-    max_line_bytes: int = 1 << 20
+    max_line_bytes: int = 1 << 20          # a stream event
+    # One `gerrit query` line is a whole change with every comment: on the
+    # busiest changes megabytes, and those are where vendor CIs report most.
+    max_query_line_bytes: int = 256 << 20
     max_clock_skew: float = 300.0     # how far ahead of ours Gerrit's clock may run
 
     def __post_init__(self):

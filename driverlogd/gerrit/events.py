@@ -5,10 +5,16 @@ these, so the rules downstream cannot tell where an event came from.
 Field meanings follow Gerrit's `json` and `cmd-stream-events` documentation.
 """
 import dataclasses
+import re
 import time
 from typing import Optional, Union
 
 from .position import MAX_TIMESTAMP
+
+# Gerrit begins every review message with the patch set it was left on; its
+# own messages (uploads, merges) do not. More digits than 18: no patch set
+# (and no int() of 5,000 digits to raise in the recorder).
+REVIEW_PREFIX = re.compile(r"Patch Set (\d{1,18}):")
 
 
 class MalformedEvent(ValueError):
@@ -22,6 +28,7 @@ class ChangeRef:
     number: int          # Gerrit 3 prints an int, Gerrit 2 a string: always int here
     url: str
     status: str          # NEW, MERGED or ABANDONED
+    opened_on: int = 0   # change.createdOn; 0 when Gerrit did not send it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +46,9 @@ class ChangeMerged:
     change: ChangeRef
     patchset: int        # the patch set that merged
     created_on: int
+    # From a `gerrit query` answer that held every comment of the change
+    # (bootstrap, catch-up, a question asked): nothing more to ask about it.
+    complete: bool = False
     type = "change-merged"
 
 
@@ -99,8 +109,10 @@ def _change(obj) -> ChangeRef:
         raise MalformedEvent("change.project missing or not a string")
     if not isinstance(branch, str):
         raise MalformedEvent("change.branch missing or not a string")
+    opened = change.get("createdOn")
     return ChangeRef(project, branch, _int(change.get("number"), "change.number"),
-                     _str(change.get("url")), _str(change.get("status"), "NEW"))
+                     _str(change.get("url")), _str(change.get("status"), "NEW"),
+                     _int(opened, "change.createdOn", MAX_TIMESTAMP) if opened is not None else 0)
 
 
 def _patchset(obj) -> int:

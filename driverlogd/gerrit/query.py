@@ -16,6 +16,7 @@ command's deadline. Lines that are not JSON are counted in `bad_events` and
 skipped, and so is a change whose fields make no events (counted `malformed`);
 an `{"type": "error"}` line raises `CommandError`.
 """
+import dataclasses
 import logging
 import re
 from typing import Iterator, List, Optional
@@ -23,15 +24,13 @@ from typing import Iterator, List, Optional
 from ..ratelog import RateLimitedLog, printable
 from . import quoting
 from .config import GerritConfig
-from .events import Event, MalformedEvent, parse_event
+from .events import REVIEW_PREFIX, ChangeMerged, Event, MalformedEvent, parse_event
 from .lines import BadLine, decode
 from .ssh import CommandError, Connection, connect
 
 log = logging.getLogger(__name__)
 _bad_log = RateLimitedLog(log, every=10.0)
 
-# Review comments start so; other change messages (uploads, merges) are no comment-added.
-_PATCH_SET = re.compile(r"Patch Set (\d+):")
 # Gerrit writes one of these change messages when a change is submitted.
 _MERGED_MESSAGE = re.compile(r"Change has been successfully (merged|cherry-picked|rebased|pushed)")
 
@@ -41,8 +40,10 @@ class GerritQuery:
         self.config = config
         self.metrics = metrics
         self._connection = connection     # borrowed from the stream client, never closed here
+        self.skipped = 0                  # lines skipped (counted in bad_events, logged)
 
     def _bad(self, reason: str, detail: str) -> None:
+        self.skipped += 1
         _bad_log("gerrit query: skipped a line (%s): %s", reason, printable(detail))
         if self.metrics is not None:
             self.metrics.bad_events.labels(reason).inc()
@@ -76,7 +77,8 @@ class GerritQuery:
     def _page(self, conn: Connection, command: str):
         rows: List[dict] = []
         more = False
-        lines, status, err = conn.run(command, self.config.command_timeout)
+        lines, status, err = conn.run(command, self.config.command_timeout,
+                                      self.config.max_query_line_bytes)
         for line in lines:
             obj = line if isinstance(line, BadLine) else decode(line)
             if obj is None:
@@ -116,8 +118,13 @@ class GerritQuery:
         query = quoting.time_term("since", since) + (f" {extra}" if extra else "")
         found = []
         for change in self.changes(query, comments=True, patch_sets=True):
-            found.extend(e for e in self._events(change)
-                         if e.created_on >= since and (keep is None or keep(e)))
+            events = self._events(change)
+            # A merged change's whole answer is kept: reports posted before
+            # `since` may be ones the daemon never saw (it was not yet
+            # watching), and recording a known one again changes nothing.
+            whole = bool(events) and isinstance(events[-1], ChangeMerged)
+            found.extend(e for e in events
+                         if (whole or e.created_on >= since) and (keep is None or keep(e)))
         found.sort(key=lambda e: e.created_on)     # stable: a change's own order is kept
         if self.metrics is not None:
             self.metrics.catchup_runs.inc()
@@ -179,13 +186,13 @@ def events_from_change(change: dict) -> List[Event]:
     status = _text(change.get("status")) or "NEW"
     merged_on = _merged_on(change) if status == "MERGED" else None
     sets = _patch_sets(change)
-    base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id")}
+    base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id", "createdOn")}
     events: List[Event] = []
     for message in _list(change.get("comments")):
         if not isinstance(message, dict):
             continue
         text = _text(message.get("message"))
-        prefix = _PATCH_SET.match(text)
+        prefix = REVIEW_PREFIX.match(text)
         if not prefix:
             continue
         when = _int(message.get("timestamp"), "comments[].timestamp")
@@ -203,7 +210,8 @@ def events_from_change(change: dict) -> List[Event]:
         if number is None:
             number = max((_int(p.get("number"), "patchSets[].number") for p in sets),
                          default=None)
-        events.append(parse_event({
-            "type": "change-merged", "change": dict(base, status="MERGED"),
-            "patchSet": {"number": number}, "eventCreatedOn": merged_on}))
+        merged = parse_event({"type": "change-merged", "change": dict(base, status="MERGED"),
+                              "patchSet": {"number": number}, "eventCreatedOn": merged_on})
+        # The answer held every comment: nothing more to ask Gerrit about it.
+        events.append(dataclasses.replace(merged, complete=True))
     return events

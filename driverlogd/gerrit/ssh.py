@@ -155,17 +155,19 @@ class Connection:
                 raise dl.error(e) from None
         return chan
 
-    def run(self, command: str, timeout: float) -> Tuple[List[Union[bytes, BadLine]], int, str]:
-        """Run a command to completion: (stdout lines, exit status, stderr text)."""
+    def run(self, command: str, timeout: float, max_line_bytes: Optional[int] = None
+            ) -> Tuple[List[Union[bytes, BadLine]], int, str]:
+        """Run a command to completion: (stdout lines, exit status, stderr text).
+        Lines past `max_line_bytes` (default: the stream's cap) are BadLines."""
         chan = self.open(command, timeout)
-        splitter = LineSplitter(self.config.max_line_bytes)
+        splitter = LineSplitter(max_line_bytes or self.config.max_line_bytes)
         out: List[Union[bytes, BadLine]] = []
         try:
             with self.deadline(timeout, f"running {command!r}") as dl:
                 chan.settimeout(timeout)
                 try:
                     while True:
-                        data = chan.recv(65536)
+                        data = chan.recv(1 << 20)
                         if not data:
                             break
                         out.extend(splitter.feed(data))

@@ -1,7 +1,8 @@
 """driverlogd's wiring: catalog → store → recorder ← stream; web reads the recorder.
 
-Greenlets: the Gerrit stream (after a bootstrap on an empty store), the HTTP
-server, a ticker (metrics, the change feed, the export), the systemd watchdog.
+Greenlets: the Gerrit stream (after a bootstrap on an empty store), the asker
+(questions the rules could not answer alone), the HTTP server, a ticker
+(metrics, the change feed, the export), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
@@ -16,6 +17,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
+from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
 from driverlogd.gerrit.backoff import Backoff
@@ -24,11 +26,12 @@ from driverlogd.gerrit.query import GerritQuery
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
+from driverlogd.readside import gauges
+from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder
-from driverlogd.service.readmodel import RecorderReadModel
 from driverlogd.service.sdnotify import Notifier
 from driverlogd.store.db import Store, StoreError
-from driverlogd.verdict import ci_groups
+from driverlogd.verdict.votes import ci_groups
 from driverlogd.web import make_app, serve
 
 log = logging.getLogger("driverlogd")
@@ -95,7 +98,7 @@ class Service:
         self.recorder = Recorder(self.store, catalog, self.metrics,
                                  stale_after=cfg.stale_after_days * 86400,
                                  max_clock_skew=cfg.max_clock_skew)
-        self.model = RecorderReadModel(self.recorder, show_emails=cfg.show_emails)
+        self.model = LiveReadModel(self.recorder, show_emails=cfg.show_emails)
         if cfg.export_path:
             self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
             self.exporter.start()
@@ -111,13 +114,17 @@ class Service:
                 from None
         log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
                  self.server.server_port, len(catalog.drivers))
+        self.asker = Asker(self.recorder, self._ask_gerrit, self.metrics,
+                           retry_first=self.gerrit.backoff_initial,
+                           retry_max=self.gerrit.backoff_max)
         self.stream = StreamClient(self.gerrit, self.recorder, self.metrics,
                                    on_state=self._stream_state,
                                    catchup_extra=catchup_scope(catalog))
         for sig in (signal.SIGTERM, signal.SIGINT):
             gevent.signal_handler(sig, self.stop)
         gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
-        workers = [gevent.spawn(self._follow), gevent.spawn(self._tick)]
+        workers = [gevent.spawn(self._follow), gevent.spawn(self._tick),
+                   gevent.spawn(self.asker.run, self.stopping)]
         if self.notifier.watchdog_interval:
             workers.append(gevent.spawn(self._watchdog))
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers on port "
@@ -133,6 +140,17 @@ class Service:
                 # Nothing found: stream from the bootstrap's start, not from now.
                 self.recorder.mark_position(started)
         self.stream.run()
+
+    def _ask_gerrit(self, queries):
+        """The asker's queries on one connection of its own: per query, the
+        change rows Gerrit answered (a GerritError when it cannot be reached)."""
+        conn = connect(self.gerrit)
+        try:
+            client = GerritQuery(self.gerrit, self.metrics, connection=conn)
+            for q in queries:
+                yield list(client.changes(q, limit_per_page=1))
+        finally:
+            conn.close()
 
     def _connect_for_bootstrap(self):
         """Connect, waiting out failures (a wrong host key, auth, network) with
@@ -155,17 +173,24 @@ class Service:
             return False
         self._stream_state("bootstrapping", "reading recent merged changes per CI")
 
+        skipped = 0
+
         def query(q):
-            nonlocal conn
+            nonlocal conn, skipped
             if conn.closed_because:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
-            yield from client.events(q)     # a bad row is counted, not the query's end
+            try:
+                yield from client.events(q)     # a bad row is counted, not the query's end
+            finally:
+                skipped += client.skipped
         try:
             result = bootstrap_mod.bootstrap(catalog, query, self.recorder, log,
                                              limit=self.cfg.bootstrap_limit, groups=groups)
-            log.info("bootstrap done: %(queries)d queries, %(failed)d failed, "
-                     "%(events)d events", result)
+            result["skipped"] = skipped
+            log.log(logging.WARNING if skipped else logging.INFO,
+                    "bootstrap done: %(queries)d queries, %(failed)d failed, %(events)d events, "
+                    "%(skipped)d answer lines skipped", result)
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
@@ -189,7 +214,7 @@ class Service:
                 if changed:
                     log.info("%d CI state change(s)", changed)
                 if changed or first:
-                    self.recorder.refresh_metrics(now, self.model.states())
+                    gauges.refresh(self.metrics, self.recorder.reads, self.model.states())
                 first = False
             except Exception:
                 log.exception("periodic refresh failed")

@@ -27,7 +27,7 @@ from typing import Iterable, List, Optional
 
 import paramiko
 
-from . import query as query_cmd
+from . import search as query_cmd
 from .store import Store, UnknownChange
 from .wire import Wire
 

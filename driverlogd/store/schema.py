@@ -61,4 +61,42 @@ CREATE TABLE verdicts (
     PRIMARY KEY (driver_id, release)
 );
 """),
+    (2, "merges say only what Gerrit said; questions to ask it; since when each CI is watched", """
+-- The guessed patch set (hint) is gone: which patch set merged is what
+-- change-merged or a whole query answer says, else unknown (NULL) until asked.
+-- complete: Gerrit's whole answer on the change (every comment) was recorded.
+CREATE TABLE merges_v2 (
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    patchset INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project, change)
+);
+INSERT INTO merges_v2 (project, change, patchset) SELECT project, change, patchset FROM merges;
+-- Changes the daemon must ask Gerrit about, one row a change until answered.
+CREATE TABLE questions (
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    reason TEXT NOT NULL,                 -- promotion.REASONS
+    asked INTEGER NOT NULL,               -- when queued (epoch s)
+    attempts INTEGER NOT NULL,
+    due INTEGER NOT NULL,                 -- not before (retries back off)
+    PRIMARY KEY (project, change)
+);
+-- Merges known only by a guess so far are asked about.
+INSERT INTO questions SELECT project, change, 'merged-patchset', CAST(strftime('%s', 'now') AS INTEGER), 0, 0 FROM merges WHERE patchset IS NULL;
+DROP TABLE merges;
+ALTER TABLE merges_v2 RENAME TO merges;
+-- Since when reports of a CI account on a repository are recorded: older
+-- changes may hold reports the daemon never saw.
+CREATE TABLE watching (
+    author TEXT NOT NULL,
+    project TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (author, project)
+);
+-- Verdicts are chosen again by the new rule when the recorder starts: the
+-- releases signature changed with this version too.
+DELETE FROM meta WHERE key = 'releases';
+"""),
 )

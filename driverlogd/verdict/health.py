@@ -1,31 +1,10 @@
-"""A driver's CI state and health from its recent votes. Pure."""
-from typing import Iterable, Optional, Tuple
+"""A driver's CI health (pass and flip rates) from its recent votes. Pure."""
+from typing import Iterable, Tuple
 
-DAY = 86400
-DEFAULT_STALE_AFTER = 30 * DAY
+from driverlogd.verdict.state import DAY
+
 DEFAULT_WINDOW_VOTES = 20
 WINDOW_SECONDS = 30 * DAY
-
-STATES = ("passing", "failing", "silent", "unseen", "none")
-
-
-def ci_state(has_ci: bool, last_vote: Optional[int], current: Optional[bool],
-             now: float, stale_after: float = DEFAULT_STALE_AFTER) -> str:
-    """One of STATES.
-
-    - none: the driver declares no CI
-    - unseen: CI declared, no vote ever recorded
-    - silent: the newest vote is older than `stale_after` seconds
-    - passing / failing: `current`, the result of the newest verdict (merged
-      code) or, before any verdict exists, of the newest vote.
-    """
-    if not has_ci:
-        return "none"
-    if last_vote is None:
-        return "unseen"
-    if now - last_vote > stale_after:
-        return "silent"
-    return "passing" if current else "failing"
 
 
 def _rates(results):

@@ -3,13 +3,21 @@ import csv
 import datetime
 import io
 
-from driverlogd.web import query
-from driverlogd.web.http import JSON, Response, error_response, json_response
-from driverlogd.web.query import BadRequest, Filters
-from driverlogd.web.snapshot import dumps, log_url
+from driverlogd.web.filters import (
+    FILTERS,
+    BadRequest,
+    Filters,
+    facet_projects,
+    facet_releases,
+    facet_vendors,
+    parse_query,
+    sort_records,
+)
+from driverlogd.web.http import Response, error_response, json_response
+from driverlogd.web.snapshot import ci_doc, dumps, log_url
 
-LIST_PARAMS = frozenset(query.FILTERS + ("sort", "order"))
-FACET_PARAMS = frozenset(query.FILTERS)
+LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
+FACET_PARAMS = frozenset(FILTERS)
 MAX_VOTES = 500
 
 
@@ -23,11 +31,25 @@ def iso(ts):
 def selected(snap, params):
     """Records matching the filters, in the requested order."""
     filters = Filters(snap.catalog, params)
-    return query.sort_records(filters.apply(snap.records), params)
+    return sort_records(filters.apply(snap.records), params)
+
+
+# Views (see routes.py): (snapshot, request, path tail) -> Response.
+def drivers(snap, req, rest):
+    return Response(200, drivers_body(snap, req))
+
+
+def drivers_csv(snap, req, rest):
+    return Response(200, csv_body(snap, req), "text/csv; charset=utf-8",
+                    [("Content-Disposition", 'attachment; filename="drivers.csv"')])
+
+
+def export(snap, req, rest):
+    return Response(200, export_body(snap, req))
 
 
 def drivers_body(snap, req):
-    params = query.parse(req.query, LIST_PARAMS)
+    params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
     return b"".join((b'{"drivers":[', b",".join(r.frag for r in recs),
                      b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)))
@@ -37,7 +59,7 @@ def driver(snap, req, rm, segments):
     """segments: [project_id parts..., vendor, name]; project ids hold '/', so
     everything before the last two segments is the project id (either as
     several segments or one %2F-encoded segment)."""
-    params = query.parse(req.query, frozenset(("limit",)))
+    params = parse_query(req.query, frozenset(("limit",)))
     try:
         limit = int(params.get("limit", "50"))
     except ValueError:
@@ -51,8 +73,7 @@ def driver(snap, req, rm, segments):
         return error_response(404, "no such driver")
     d, doc = rec.driver, rec.doc
     if d.ci is not None:
-        doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
-                     "failure_pattern": d.ci.failure_pattern}
+        doc["ci"] = ci_doc(d.ci)
     doc["votes"] = [vote_doc(v) for v in (rm.votes(rec.key, limit) or ())][:limit]
     doc["health_30d"] = rm.health_30d(rec.key)
     return json_response(doc)
@@ -66,22 +87,26 @@ def vote_doc(v):
             "log_url": log_url(v.get("comment"))}
 
 
-def facet(snap, req, which):
-    params = query.parse(req.query, FACET_PARAMS)
-    filters = Filters(snap.catalog, params)
-    fn = {"projects": query.facet_projects, "vendors": query.facet_vendors,
-          "releases": query.facet_releases}[which]
-    return json_response({which: fn(snap, filters)})
+def _facet(which, count):
+    def view(snap, req, rest):
+        filters = Filters(snap.catalog, parse_query(req.query, FACET_PARAMS))
+        return json_response({which: count(snap, filters)})
+    return view
+
+
+projects = _facet("projects", facet_projects)
+vendors = _facet("vendors", facet_vendors)
+releases = _facet("releases", facet_releases)
 
 
 def export_body(snap, req):
-    query.parse(req.query, frozenset())
+    parse_query(req.query, frozenset())
     cat = snap.catalog
     head = dumps({
         "generation": snap.generation,
         "projects": [{"id": p.id, "name": p.name} for p in cat.projects],
         "releases": [{"id": r.id, "start": r.start.isoformat(), "wiki": r.wiki,
-                      "active": r.active} for r in cat.releases],
+                      "active": r.active, "series": r.series} for r in cat.releases],
     })
     return b"".join((head[:-1], b',"drivers":[', b",".join(map(export_frag, snap.records)),
                      b"]}"))
@@ -96,8 +121,7 @@ def export_frag(rec):
     if ci is None:
         return rec.frag
     short = b'"ci":' + dumps({"id": ci.id}) + b',"state":'
-    full = b'"ci":' + dumps({"id": ci.id, "success_pattern": ci.success_pattern,
-                             "failure_pattern": ci.failure_pattern}) + b',"state":'
+    full = b'"ci":' + dumps(ci_doc(ci)) + b',"state":'
     return rec.frag.replace(short, full, 1)
 
 
@@ -114,7 +138,7 @@ def _cell(value):
 
 
 def csv_body(snap, req):
-    params = query.parse(req.query, LIST_PARAMS)
+    params = parse_query(req.query, LIST_PARAMS)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
@@ -130,17 +154,3 @@ def csv_body(snap, req):
                       for m in d["maintainers"]),
             d["wiki"])])
     return out.getvalue().encode("utf-8")
-
-
-INDEX = dumps({"links": {
-    "drivers": "/api/v1/drivers", "driver": "/api/v1/drivers/{project_id}/{vendor}/{name}",
-    "projects": "/api/v1/projects", "releases": "/api/v1/releases",
-    "vendors": "/api/v1/vendors", "export": "/api/v1/export", "csv": "/api/v1/drivers.csv",
-    "feed": "/api/v1/feed.atom", "events": "/api/v1/events",
-    "badge": "/badge/{project_id}/{vendor}/{name}.svg", "openapi": "/api/v1/openapi.json",
-    "compat": "/api/1.0/drivers"}})
-
-
-def index(req):
-    query.parse(req.query, frozenset())
-    return Response(200, INDEX, JSON)

@@ -9,10 +9,9 @@ for a failed run; `ci_result` still says which).
 """
 import re
 
-from driverlogd.web import query
+from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import Response, error_response
-from driverlogd.web.query import BadRequest
-from driverlogd.web.snapshot import dumps
+from driverlogd.web.snapshot import ci_doc, dumps
 
 PARAMS = frozenset(("project_id", "vendor", "release_id", "release", "query", "callback"))
 # JSONP callbacks become code in the consumer's page: names and dots only.
@@ -37,8 +36,7 @@ def driver_doc(snap, rec):
     if d.repo:
         doc["repo"] = d.repo
     if d.ci is not None:
-        doc["ci"] = {"id": d.ci.id, "success_pattern": d.ci.success_pattern,
-                     "failure_pattern": d.ci.failure_pattern}
+        doc["ci"] = ci_doc(d.ci)
     releases, info = {}, []
     for r in full["releases"]:
         rid = r["id"].lower()
@@ -71,56 +69,76 @@ def _active(snap):
     return frozenset(r.id.lower() for r in snap.catalog.active_releases) or None
 
 
-def handle(snap, req, rest):
-    """rest: the path segments after /api/1.0/. None when no route matches."""
-    params = query.parse(req.query, PARAMS, strict=False)
-    callback = params.get("callback", "")
-    if callback and not CALLBACK_RE.fullmatch(callback):
-        raise BadRequest("callback must be a JavaScript identifier path like cb or ns.cb")
-    project_id = _single(params, "project_id")
-    vendor = _single(params, "vendor")
-    release = _single(params, "release_id", "release")
-    q = params.get("query", "").split(",")[0].lower()
-    projects = {p.id: p.name for p in snap.catalog.projects}
+class Params:
+    """The original's filters: the first of a comma list, lower-cased."""
 
-    if rest == ["drivers"]:
-        recs = _drivers(snap, project_id, vendor, frozenset([release]) if release else None)
-        root, data = "drivers", [driver_doc(snap, r) for r in recs]
-    elif rest == ["list", "releases"]:
-        names = set()
-        rel_filter = frozenset([release]) if release else _active(snap)
-        for r in _drivers(snap, project_id, vendor, rel_filter):
-            names.update(rid for rid in r.release_ids if q in rid)
-        root = "releases"
-        data = sorted(({"id": n, "text": n.capitalize()} for n in names),
-                      key=lambda x: x["text"], reverse=True)
-    elif len(rest) == 3 and rest[:2] == ["list", "releases"] and rest[2]:
-        root, data = "release", {"id": rest[2].lower(), "text": rest[2].capitalize()}
-    elif rest == ["list", "project_ids"]:
-        ids = {r.driver.project_id for r in _drivers(snap, "", vendor,
-                                                      frozenset([release]) if release else None)}
-        root = "project_ids"
-        data = sorted(({"id": i, "text": projects.get(i, i)} for i in ids
-                       if q in projects.get(i, i).lower()), key=lambda x: x["text"])
-    elif len(rest) >= 3 and rest[:2] == ["list", "project_ids"]:
-        pid = "/".join(rest[2:])
-        if pid not in projects:
-            return error_response(404, "no such project")
-        root, data = "project_id", {"id": pid, "text": projects[pid]}
-    elif rest == ["list", "vendors"]:
-        vendors = {r.driver.vendor for r in _drivers(snap, project_id, "",
-                                                     frozenset([release]) if release else None)}
-        root = "vendors"
-        data = sorted(({"id": v, "text": v} for v in vendors if q in v.lower()),
-                      key=lambda x: x["text"])
-    elif len(rest) >= 3 and rest[:2] == ["list", "vendors"]:
-        v = "/".join(rest[2:])
-        root, data = "vendor", {"id": v, "text": v}
-    else:
+    def __init__(self, snap, params):
+        self.project_id = _single(params, "project_id")
+        self.vendor = _single(params, "vendor")
+        release = _single(params, "release_id", "release")
+        self.releases = frozenset([release]) if release else None
+        self.q = params.get("query", "").split(",")[0].lower()
+        self.projects = {p.id: p.name for p in snap.catalog.projects}
+
+
+def view(root, build):
+    """A route's view (routes.py): `build(snap, rest, params)` gives the data
+    wrapped in {root: ...} (or an error Response, or None: no such resource),
+    as JSON, or as JSONP when `callback` is given."""
+    def answer(snap, req, rest):
+        params = parse_query(req.query, PARAMS, strict=False)
+        callback = params.get("callback", "")
+        if callback and not CALLBACK_RE.fullmatch(callback):
+            raise BadRequest("callback must be a JavaScript identifier path like cb or ns.cb")
+        data = build(snap, rest, Params(snap, params))
+        if data is None or isinstance(data, Response):
+            return data
+        body = dumps({root: data})
+        if callback:
+            return Response(200, b"/**/" + callback.encode() + b"(" + body + b");",
+                            "application/javascript; charset=utf-8",
+                            [("X-Content-Type-Options", "nosniff")])
+        return Response(200, body)
+    return answer
+
+
+def drivers(snap, rest, p):
+    return [driver_doc(snap, r) for r in _drivers(snap, p.project_id, p.vendor, p.releases)]
+
+
+def releases(snap, rest, p):
+    names = set()
+    for r in _drivers(snap, p.project_id, p.vendor, p.releases or _active(snap)):
+        names.update(rid for rid in r.release_ids if p.q in rid)
+    return sorted(({"id": n, "text": n.capitalize()} for n in names),
+                  key=lambda x: x["text"], reverse=True)
+
+
+def release(snap, rest, p):
+    if len(rest) != 1 or not rest[0]:
         return None
-    body = dumps({root: data})
-    if callback:
-        return Response(200, b"/**/" + callback.encode() + b"(" + body + b");",
-                        "application/javascript; charset=utf-8",
-                        [("X-Content-Type-Options", "nosniff")])
-    return Response(200, body)
+    return {"id": rest[0].lower(), "text": rest[0].capitalize()}
+
+
+def project_ids(snap, rest, p):
+    ids = {r.driver.project_id for r in _drivers(snap, "", p.vendor, p.releases)}
+    return sorted(({"id": i, "text": p.projects.get(i, i)} for i in ids
+                   if p.q in p.projects.get(i, i).lower()), key=lambda x: x["text"])
+
+
+def project_id(snap, rest, p):
+    pid = "/".join(rest)     # a project id holds '/'
+    if pid not in p.projects:
+        return error_response(404, "no such project")
+    return {"id": pid, "text": p.projects[pid]}
+
+
+def vendors(snap, rest, p):
+    names = {r.driver.vendor for r in _drivers(snap, p.project_id, "", p.releases)}
+    return sorted(({"id": v, "text": v} for v in names if p.q in v.lower()),
+                  key=lambda x: x["text"])
+
+
+def vendor(snap, rest, p):
+    v = "/".join(rest)
+    return {"id": v, "text": v}

@@ -4,10 +4,9 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
-from driverlogd.web import query
 from driverlogd.web.api_v1 import FACET_PARAMS, iso
+from driverlogd.web.filters import BadRequest, Filters, parse_query
 from driverlogd.web.http import Response
-from driverlogd.web.query import BadRequest, Filters
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_PARAMS = FACET_PARAMS | {"limit"}
@@ -25,7 +24,7 @@ def _http(url):
 
 
 def atom(snap, req, rm):
-    params = query.parse(req.query, FEED_PARAMS)
+    params = parse_query(req.query, FEED_PARAMS)
     filters = Filters(snap.catalog, params)
     try:
         limit = int(params.get("limit", "100"))
@@ -118,7 +117,7 @@ def badge_svg(label, state):
 
 def badge(snap, req, segments):
     """segments: [project parts..., vendor, name + '.svg']."""
-    params = query.parse(req.query, frozenset(("release",)))
+    params = parse_query(req.query, frozenset(("release",)))
     status = 200
     if len(segments) < 3 or not segments[-1].endswith(".svg"):
         return None

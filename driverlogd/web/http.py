@@ -4,7 +4,7 @@ import gzip
 import json
 import urllib.parse
 
-from driverlogd.web.query import BadRequest
+from driverlogd.web.filters import BadRequest
 
 JSON = "application/json; charset=utf-8"
 

@@ -14,7 +14,7 @@ import time
 import gevent
 import gevent.lock
 
-from driverlogd.web.readmodel import STATES
+from driverlogd.verdict import STATES
 
 STATE_ORDER = {s: i for i, s in enumerate(STATES)}
 # Vendor logs are linked only from http(s) addresses found in the matched line.
@@ -32,7 +32,14 @@ def dumps(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def normalise_health(h) -> dict:
+def ci_doc(ci):
+    """A driver's CI section with its patterns (the list shows only its id)."""
+    return {"id": ci.id, "success_pattern": ci.success_pattern,
+            "failure_pattern": ci.failure_pattern}
+
+
+def ci_health_doc(h) -> dict:
+    """A driver's vote rates (CIHealth; not the daemon's readiness)."""
     h = h or {}
     window = h.get("last_n") if isinstance(h.get("last_n"), dict) else h
     return {"last_vote": h.get("last_vote"), "last_result": h.get("last_result"),
@@ -86,7 +93,7 @@ class Record:
                              "state": cell["state"] if cell else ("unseen" if has_ci else "none"),
                              "ci": cell})
         state = status.get("state") or ("unseen" if has_ci else "none")
-        health = normalise_health(status.get("health"))
+        health = ci_health_doc(status.get("health"))
         maintainers = [maintainer_doc(m, show_emails) for m in driver.maintainers]
         self.driver = driver
         self.frag = dumps({
@@ -110,7 +117,7 @@ class Record:
         first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
-        # In query.SORT_KEYS order; the description is lower-cased when sorted by.
+        # In filters.SORT_KEYS order; the description is lower-cased when sorted by.
         self.sort = (self.project_l, self.vendor_l, driver.name.lower(), None,
                      STATE_ORDER.get(state, 9), lv if lv is not None else float("-inf"),
                      pr if pr is not None else -1.0, health["votes"], first)

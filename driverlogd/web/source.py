@@ -19,7 +19,7 @@ Verdict  (one per driver and release; the newest result on merged code)
      "change": int|str|None,    # change number
      "patchset": int|None}
 
-Health   (a driver's recent votes)
+CIHealth (a driver's recent votes: the rates, not the daemon's readiness)
     {"last_vote": number|None, "last_result": bool|None,
      "votes": int, "pass_rate": float|None, "flip_rate": float|None}
     The verdict engine's own shape, {"last_vote", "last_result",
@@ -34,7 +34,7 @@ Vote     (newest first)
 Change   (a verdict-state change, for the Atom feed)
     {"generation": int, "key": (project_id, vendor, name),
      "release": str|None,       # None = the driver's overall state
-     "old_state": str|None, "new_state": str,  # one of STATES
+     "old_state": str|None, "new_state": str,  # one of verdict.STATES
      "timestamp": number, "review_url": str|None}
 """
 from typing import List, Optional, Set, Tuple
@@ -45,8 +45,6 @@ except ImportError:  # pragma: no cover
     Protocol = object
 
 from driverlogd.catalog.model import Catalog, DriverKey
-
-STATES = ("passing", "failing", "silent", "unseen", "none")
 
 
 class ReadModel(Protocol):
@@ -61,9 +59,9 @@ class ReadModel(Protocol):
     show_emails: bool
 
     def driver_status(self, key: DriverKey) -> dict:
-        """{"state": one of STATES,
+        """{"state": one of verdict.STATES,
             "releases": {release_id: Verdict},  # only releases with a verdict
-            "health": Health}
+            "health": CIHealth}
         Must answer for every key of `catalog` (state "unseen"/"none" when
         nothing is known)."""
 
@@ -79,7 +77,7 @@ class ReadModel(Protocol):
         newest first, at most `limit`."""
 
     def health(self) -> Tuple[bool, str]:
-        """(ready, why): ready once the catalog is loaded and the stream is
+        """Readiness, for /healthz: (ready, why): ready once the catalog is loaded and the stream is
         connected or recovering; `why` is a short human sentence."""
 
     # Optional. When present, the web layer refreshes only the drivers named

@@ -5,10 +5,9 @@ Pure: takes the catalog and plain values, returns plain values.
 import dataclasses
 from typing import Dict, List, Optional, Tuple
 
-from driverlogd.verdict.parse import find_encoded, report_lines, report_patchset
+from driverlogd.catalog.model import DriverKey
+from driverlogd.verdict.ci_report import encoded_lines, first_result, report_patchset
 from driverlogd.verdict.release import release_for
-
-DriverKey = Tuple[str, str, str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +41,8 @@ def driver_signature(driver) -> Optional[str]:
 
 def releases_signature(catalog) -> str:
     """What branch→release mapping depends on; a change means re-map every vote."""
-    return "\x1f".join(f"{r.id}@{r.start.isoformat()}" for r in catalog.releases)
+    return "\x1f".join(f"{r.id}@{r.start.isoformat()}/{r.series or ''}/{int(r.active)}"
+                       for r in catalog.releases)
 
 
 def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vote]:
@@ -53,18 +53,11 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     """
     if report_patchset(message) is None:
         return []
-    lines = [(line, line.encode("utf-8")) for line in report_lines(message)]
+    lines = encoded_lines(message)
     release = release_for(catalog, branch, when)
     votes = []
     for d in drivers:
-        found = find_encoded(lines, d.ci.success_re, d.ci.failure_re)
+        found = first_result(lines, d.ci.success_re, d.ci.failure_re)
         if found is not None:
             votes.append(Vote(d.key, release, found[0], found[1]))
     return votes
-
-
-def merged_patchset(definitive: Optional[int], hint: Optional[int]) -> Optional[int]:
-    """The patch set that merged: from change-merged when seen, else the
-    newest patch set commented on while the change was already MERGED
-    (every patch set commented on after a merge is at most the merged one)."""
-    return definitive if definitive is not None else hint

@@ -1,4 +1,4 @@
-"""The read-only WSGI application: limits, routing, caching, errors."""
+"""The read-only WSGI application: limits, routing (by routes.ROUTES), caching, errors."""
 import hashlib
 import logging
 import pathlib
@@ -7,7 +7,8 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from driverlogd.metrics import HTTP_HANDLERS
-from driverlogd.web import api_v1, compat, events, feeds, openapi
+from driverlogd.web import api_v1, feeds, openapi, sse
+from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import (
     JSON,
     STATUS_TEXT,
@@ -18,7 +19,7 @@ from driverlogd.web.http import (
     gzip_body,
     json_response,
 )
-from driverlogd.web.query import BadRequest
+from driverlogd.web.routes import ROUTES, Router
 from driverlogd.web.snapshot import Snapshots
 
 LOG = logging.getLogger(__name__)
@@ -33,18 +34,6 @@ ALLOW = "GET, HEAD"
 GZIP_MIN = 1024
 
 
-def handler_of(path):
-    """A few fixed names for the metrics: never the path itself, which anyone can vary."""
-    if path in ("/", "/index.html"):
-        return "dashboard"
-    seg = path.lstrip("/").split("/")
-    if seg[0] in ("static", "healthz", "metrics", "badge"):
-        return seg[0]
-    if seg[0] == "api" and len(seg) > 1 and seg[1] in ("v1", "1.0"):
-        return "api_v1" if seg[1] == "v1" else "api_1_0"
-    return "other"
-
-
 class App:
     def __init__(self, readmodel, metrics, max_request_bytes=64 * 1024, max_url_bytes=4096,
                  max_event_streams=256, event_stream_seconds=300.0, snapshot_max_age=60.0,
@@ -57,7 +46,7 @@ class App:
         self.event_stream_seconds = event_stream_seconds
         self.snapshots = Snapshots(readmodel, max_age=snapshot_max_age)
         self.cache = BodyCache(cache_bytes)
-        self.watch = events.GenerationWatch(readmodel)
+        self.watch = sse.GenerationWatch(readmodel)
         self.open_streams = 0
         self.static = {}
         for p in sorted(STATIC_DIR.iterdir()) if STATIC_DIR.is_dir() else ():
@@ -66,6 +55,9 @@ class App:
                 self.static[p.name] = (body, STATIC_TYPES[p.suffix],
                                        '"%s"' % hashlib.sha1(body).hexdigest()[:16])
         self.openapi = openapi.document_bytes()
+        self.links = openapi.links_bytes()
+        self.router = Router(ROUTES)
+        self.answers = {r.name: self._answer(r) for r in ROUTES}
         # Each request's series looked up once here, not on every request.
         self._timers = {h: metrics.http_request_seconds.labels(h) for h in HTTP_HANDLERS}
         self._answered = {}
@@ -81,7 +73,7 @@ class App:
         except Exception:  # a bug of ours: log it, answer 500, keep serving
             LOG.exception("error serving %s", environ.get("PATH_INFO"))
             resp = error_response(500, "internal error")
-        self._timers[handler_of(environ.get("PATH_INFO") or "/")].observe(
+        self._timers[self.router.label(environ.get("PATH_INFO") or "/")].observe(
             time.perf_counter() - started)
         answered = self._answered.get(resp.status)
         if answered is None:
@@ -137,54 +129,59 @@ class App:
 
     # -- routing ---------------------------------------------------------
     def _dispatch(self, req):
-        seg = req.segments
-        if req.path == "/" or req.path == "/index.html":
-            return self._static(req, "index.html")
-        if len(seg) == 2 and seg[0] == "static":
-            return self._static(req, seg[1])
-        if req.path == "/healthz":
-            ready, why = self.rm.health()
-            return json_response({"status": "ok" if ready else "unavailable", "reason": why},
-                                 200 if ready else 503, [("Cache-Control", "no-store")])
-        if req.path == "/metrics":
-            return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST,
-                            [("Cache-Control", "no-store")])
-        if seg[:2] == ["api", "v1"]:
-            return self._v1(req, seg[2:])
-        if seg[:2] == ["api", "1.0"]:
-            snap = self.snapshots.current()
-            return self._cached(req, snap, lambda: compat.handle(snap, req, seg[2:]))
-        if seg[:1] == ["badge"]:
-            snap = self.snapshots.current()
-            resp = feeds.badge(snap, req, seg[1:])
-            return self._conditional(req, snap, resp) if resp else self._not_found(req)
-        return self._not_found(req)
+        route, tail = self.router.match(req.segments)
+        resp = self.answers[route.name](req, tail) if route is not None else None
+        return resp if resp is not None else self._not_found(req)
 
-    def _v1(self, req, rest):
-        if rest in ([], [""]):
-            return api_v1.index(req)
-        if rest == ["openapi.json"]:
-            api_v1.query.parse(req.query, frozenset())
-            return self._with_etag(req, Response(200, self.openapi, JSON),
-                                   '"%s"' % hashlib.sha1(self.openapi).hexdigest()[:16])
-        if rest == ["events"]:
-            return self._events(req)
+    def _answer(self, route):
+        """The function answering `route`: (request, tail) -> Response | None."""
+        view = route.view
+        if route.answer == "app":
+            return getattr(self, "_" + route.name)
+        if route.answer == "etag":
+            def answer(req, tail):
+                snap = self.snapshots.current()
+                resp = view(snap, req, tail)
+                return self._conditional(req, snap, resp) if resp else None
+            return answer
+        assert route.answer == "cached", route
+
+        def answer(req, tail):
+            snap = self.snapshots.current()
+            return self._cached(req, snap, lambda: view(snap, req, tail))
+        return answer
+
+    # -- the routes answered here ("app" in routes.py) -------------------
+    def _dashboard(self, req, tail):
+        return self._static_file(req, "index.html")
+
+    def _static(self, req, tail):
+        return self._static_file(req, tail[0]) if len(tail) == 1 else None
+
+    def _healthz(self, req, tail):
+        ready, why = self.rm.health()
+        return json_response({"status": "ok" if ready else "unavailable", "reason": why},
+                             200 if ready else 503, [("Cache-Control", "no-store")])
+
+    def _metrics(self, req, tail):
+        return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST,
+                        [("Cache-Control", "no-store")])
+
+    def _api_index(self, req, tail):
+        parse_query(req.query, frozenset())
+        return Response(200, self.links, JSON)
+
+    def _openapi(self, req, tail):
+        parse_query(req.query, frozenset())
+        return self._with_etag(req, Response(200, self.openapi, JSON),
+                               '"%s"' % hashlib.sha1(self.openapi).hexdigest()[:16])
+
+    def _driver(self, req, tail):
+        return api_v1.driver(self.snapshots.current(), req, self.rm, tail)
+
+    def _feed(self, req, tail):
         snap = self.snapshots.current()
-        if rest == ["drivers"]:
-            return self._cached(req, snap, lambda: Response(200, api_v1.drivers_body(snap, req)))
-        if rest == ["drivers.csv"]:
-            return self._cached(req, snap, lambda: Response(
-                200, api_v1.csv_body(snap, req), "text/csv; charset=utf-8",
-                [("Content-Disposition", 'attachment; filename="drivers.csv"')]))
-        if rest and rest[0] == "drivers":
-            return api_v1.driver(snap, req, self.rm, rest[1:])
-        if rest in (["projects"], ["vendors"], ["releases"]):
-            return self._cached(req, snap, lambda: api_v1.facet(snap, req, rest[0]))
-        if rest == ["export"]:
-            return self._cached(req, snap, lambda: Response(200, api_v1.export_body(snap, req)))
-        if rest == ["feed.atom"]:
-            return self._cached(req, snap, lambda: feeds.atom(snap, req, self.rm))
-        return self._not_found(req)
+        return self._cached(req, snap, lambda: feeds.atom(snap, req, self.rm))
 
     def _not_found(self, req):
         self._count("not_found")
@@ -235,7 +232,7 @@ class App:
             resp.header("Content-Encoding", "gzip")
         return resp
 
-    def _static(self, req, name):
+    def _static_file(self, req, name):
         entry = self.static.get(name)
         if entry is None:
             return self._not_found(req)
@@ -248,8 +245,8 @@ class App:
             resp.header("Content-Security-Policy", CSP).header("Referrer-Policy", "no-referrer")
         return self._with_etag(req, resp, etag)
 
-    def _events(self, req):
-        api_v1.query.parse(req.query, frozenset())
+    def _events(self, req, tail):
+        parse_query(req.query, frozenset())
         if self.open_streams >= self.max_event_streams:
             return error_response(503, "too many event streams; poll /api/v1/drivers instead",
                                   [("Retry-After", "30")])
@@ -258,7 +255,7 @@ class App:
         def closed():
             self.open_streams -= 1
 
-        body = events.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
+        body = sse.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
         return Response(200, content_type="text/event-stream; charset=utf-8",
                         headers=[("Cache-Control", "no-store"), ("X-Accel-Buffering", "no")],
                         stream=body)

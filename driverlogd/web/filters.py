@@ -1,7 +1,7 @@
 """Query strings → validated filters; filtering, sorting and facets. Pure."""
 import urllib.parse
 
-from driverlogd.web.readmodel import STATES
+from driverlogd.verdict import STATES
 
 MAX_PARAMS = 32
 MAX_VALUE = 500
@@ -20,7 +20,7 @@ class BadRequest(Exception):
         self.reason = reason
 
 
-def parse(query_string, allowed, strict=True):
+def parse_query(query_string, allowed, strict=True):
     """{name: value} from a query string; each name at most once.
 
     strict: unknown names are an error (the v1 API); otherwise ignored (the
@@ -137,5 +137,5 @@ def facet_releases(snap, filters):
         for rid in r.release_ids:
             counts[rid] = counts.get(rid, 0) + 1
     return [{"id": rel.id, "start": rel.start.isoformat(), "active": rel.active,
-             "wiki": rel.wiki, "count": counts[rel.id.lower()]}
+             "series": rel.series, "wiki": rel.wiki, "count": counts[rel.id.lower()]}
             for rel in snap.catalog.releases if rel.id.lower() in counts]

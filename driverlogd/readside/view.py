@@ -1,16 +1,16 @@
 """The in-memory read model: verdicts and the newest votes per driver.
 
-The recorder keeps it in step with the store after each commit and rebuilds
-it from the store at start, so reads for 10,000 drivers never touch SQLite.
+Reads keeps it in step with the store after each of the recorder's commits
+and rebuilds it from the store at start and after a catalog reload, so reads for 10,000 drivers never touch SQLite.
 Memory is bounded: per driver its verdicts (one per release) and its newest
 `last_n` votes, whatever the vote rate; figures over a time window (30 days)
 are the store's to answer. Pure data structure: no I/O.
 """
 from typing import Dict, Optional, Tuple
 
-from driverlogd.verdict.health import DEFAULT_STALE_AFTER, DEFAULT_WINDOW_VOTES, ci_state, latest
-
-DriverKey = Tuple[str, str, str]
+from driverlogd.catalog.model import DriverKey
+from driverlogd.verdict.health import DEFAULT_WINDOW_VOTES, latest
+from driverlogd.verdict.state import DEFAULT_STALE_AFTER, ci_state
 
 
 class View:
@@ -18,7 +18,7 @@ class View:
                  last_n: int = DEFAULT_WINDOW_VOTES):
         self.stale_after = stale_after
         self.last_n = last_n
-        # key -> release id -> verdict detail (see Recorder.verdicts)
+        # key -> release id -> verdict detail (see Reads.verdicts)
         self.verdicts: Dict[DriverKey, Dict[str, dict]] = {}
         # key -> comment id -> (timestamp, passed): the newest `last_n` votes.
         # Keyed by comment so a replayed vote replaces itself.
@@ -42,11 +42,6 @@ class View:
         newest = self._newest.get(key)
         if newest is None or (ts, passed) > newest:
             self._newest[key] = (ts, passed)
-
-    def drop(self, key: DriverKey):
-        self.verdicts.pop(key, None)
-        self._recent.pop(key, None)
-        self._newest.pop(key, None)
 
     def current(self, key: DriverKey) -> Optional[bool]:
         """Result of the newest verdict; before any, of the newest vote."""

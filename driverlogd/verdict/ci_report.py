@@ -2,8 +2,9 @@
 
 Pure functions over plain strings and compiled patterns; no I/O.
 """
-import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
+
+from driverlogd.gerrit.events import REVIEW_PREFIX
 
 try:      # google-re2's compiled RE2 under its Python wrapper (see _found)
     from re2 import _Anchor
@@ -12,13 +13,10 @@ except ImportError:
     _UNANCHORED = None
 _NO_MATCH = (-1, -1)
 
-# Gerrit prefixes every review message it stores with the patch set voted on.
-_PREFIX = re.compile(r"Patch Set (\d{1,18}):")     # more digits: no patch set, no int() to choke
-
 
 def report_patchset(message: str) -> Optional[int]:
     """N when `message` begins `Patch Set <N>:` (a CI report), else None."""
-    m = _PREFIX.match(message)
+    m = REVIEW_PREFIX.match(message)
     return int(m.group(1)) if m else None
 
 
@@ -28,7 +26,7 @@ def report_lines(message: str):
     The rest of the prefix line counts as a line: old Gerrits put the whole
     verdict there (`Patch Set 3: Verified+1 Build Successful`).
     """
-    m = _PREFIX.match(message)
+    m = REVIEW_PREFIX.match(message)
     body = message[m.end():] if m else message
     for line in body.splitlines():
         line = line.strip()
@@ -36,19 +34,19 @@ def report_lines(message: str):
             yield line
 
 
-def find_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
-    """(passed, matched line) from the first line matching either pattern.
+def encoded_lines(message: str) -> List[Tuple[str, bytes]]:
+    """report_lines() with each line's UTF-8 bytes: one report's lines are
+    encoded once for all the drivers it is tested against."""
+    return [(line, line.encode("utf-8")) for line in report_lines(message)]
+
+
+def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
+    """(passed, matched line) from the first of encoded_lines() matching
+    either pattern (searched anywhere in the line).
 
     Success is tried first on each line, as the original job did; a line
     matching neither is skipped. None when no line matches.
     """
-    return find_encoded([(line, line.encode("utf-8")) for line in lines],
-                        success_re, failure_re)
-
-
-def find_encoded(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
-    """find_result() over (line, its UTF-8 bytes) pairs: one report's lines
-    are encoded once for all the drivers it is tested against."""
     for line, raw in lines:
         if _found(success_re, line, raw):
             return True, line

@@ -1,4 +1,4 @@
-"""The recorder, seen through the web layer's ReadModel protocol.
+"""The recorder's read side, seen through the web layer's ReadModel protocol.
 
 Adds what only the running service knows: its generation counter, the
 stream's health, and a feed of state changes found by comparing what it saw
@@ -11,6 +11,8 @@ import collections
 import threading
 import time
 
+from driverlogd.verdict.state import cell_state, silent_after
+
 FEED_LENGTH = 500
 FULL_EVERY = 600.0    # seconds; a full look now and then, as a safety net
 ACTIVE = ("passing", "failing")     # the states time alone can turn silent
@@ -20,9 +22,10 @@ def _state(result):
     return None if result is None else ("passing" if result else "failing")
 
 
-class RecorderReadModel:
+class LiveReadModel:
     def __init__(self, recorder, show_emails=False, clock=time.time):
         self.recorder = recorder
+        self.reads = recorder.reads
         self.show_emails = show_emails
         self.clock = clock
         self.generation = 1
@@ -68,13 +71,9 @@ class RecorderReadModel:
 
     def driver_status(self, key):
         now = self.clock()
-        status = self.recorder.status(key, now)
-        releases = {}
-        for rid, v in status["verdicts"].items():
-            # A release's cell ages like the driver's mark: old proof is silent proof.
-            if now - v["timestamp"] > self.recorder.stale_after:
-                v = dict(v, state="silent")
-            releases[rid] = v
+        status = self.reads.status(key, now)
+        releases = {rid: cell_state(v, now, self.reads.stale_after)
+                    for rid, v in status["verdicts"].items()}
         return {"state": status["state"], "releases": releases, "health": status["health"]}
 
     def changed_keys(self, since_generation):
@@ -86,10 +85,10 @@ class RecorderReadModel:
             return {k for k, g in self._changed.items() if g > since_generation}
 
     def votes(self, key, limit=50):
-        return self.recorder.votes(key, limit)
+        return self.reads.votes(key, limit)
 
     def health_30d(self, key):
-        return self.recorder.health(key, self.clock())["last_30d"]
+        return self.reads.health(key, self.clock())["last_30d"]
 
     def changes(self, since_generation=0, limit=100):
         with self._lock:
@@ -105,7 +104,7 @@ class RecorderReadModel:
     def _look(self, keys, now):
         """Look at `keys` (None: every driver) and remember what was seen;
         returns [(key, old state, new state, old results, new results)]."""
-        rec = self.recorder
+        rec = self.reads
         if keys is None:
             # Removed drivers drop out; when the next full look is due is
             # worked out afresh from the earliest moment one may go silent.
@@ -124,7 +123,7 @@ class RecorderReadModel:
             if state in ACTIVE:
                 last = rec.last_vote(key)
                 if last is not None:
-                    self._full_at = min(self._full_at, last + rec.stale_after + 1)
+                    self._full_at = min(self._full_at, silent_after(last, rec.stale_after) + 1)
         return looked
 
     def diff(self, now=None):

@@ -148,9 +148,13 @@ def _operator(op: str, value: str) -> Callable[[dict], bool]:
         return lambda c: c["branch"] == name
     if op == "owner":
         return lambda c: c["owner"] == value
-    if op in ("reviewer", "commentby"):
-        return lambda c: any(m["username"] == value for m in c["messages"]
-                             if not m["message"].startswith("Uploaded patch set"))
+    if op == "reviewer":
+        # Since Gerrit 2.14 an account is a reviewer once it voted (or was
+        # added as one); commenting without a vote makes it CC, not a reviewer.
+        return lambda c: any(a["by"] == value for ps in c["patchSets"] for a in ps["approvals"])
+    if op == "commentby":
+        # Any change message or comment the account wrote.
+        return lambda c: any(m["username"] == value for m in c["messages"])
     if op in ("since", "after"):
         t = parse_time(value)
         return lambda c: c["lastUpdated"] >= t

@@ -1,0 +1,120 @@
+"""Ask Gerrit where the rules are unsure, one targeted `gerrit query` per
+change (see verdict/promotion.py for when): which patch set merged, and the
+change's comments from before the daemon was watching.
+
+Questions wait in the store until answered, so a storm of merges is one
+query per change, a restart loses none, and while Gerrit cannot be reached
+they wait and are retried with backoff. An answer is recorded like any other
+Gerrit answer (its merge is `complete`), without moving the stream position.
+"""
+import collections
+import logging
+import time
+from typing import Callable, Iterable
+
+import gevent.event
+
+from driverlogd.gerrit.events import MalformedEvent
+from driverlogd.gerrit.query import events_from_change
+from driverlogd.gerrit.quoting import UnsafeValue, term
+
+log = logging.getLogger(__name__)
+BATCH = 50           # questions asked per connection
+IDLE = 600           # seconds between looks when nothing is queued (a safety net)
+
+_Question = collections.namedtuple("_Question", "project change reason attempts query")
+
+
+def change_query(project: str, change: int) -> str:
+    """The one query that answers a question about a change."""
+    return " ".join((term("change", str(int(change))), term("project", project)))
+
+
+class Asker:
+    def __init__(self, recorder, changes: Callable[[Iterable[str]], Iterable],
+                 metrics=None, clock: Callable[[], float] = time.time,
+                 retry_first: float = 1.0, retry_max: float = 300.0):
+        """`changes(queries)` runs each query string and yields, per query,
+        the list of change rows Gerrit answered with (a generator, so one
+        connection serves a batch); it raises when Gerrit cannot be reached."""
+        self.recorder = recorder
+        self.store = recorder.store
+        self.changes = changes
+        self.metrics = metrics
+        self.clock = clock
+        # A failed question waits retry_first, doubled per attempt up to retry_max
+        # (the stream's backoff settings).
+        self.retry_first, self.retry_max = retry_first, retry_max
+        self._wake = gevent.event.Event()
+        recorder.add_asker(self._wake.set)
+
+    def run(self, stopping) -> None:
+        """Ask until `stopping` is set; sleeps until woken or a retry is due."""
+        while not stopping.is_set():
+            self._wake.clear()
+            try:
+                self.ask_due()
+            except Exception:      # never let one bad answer stop the asking
+                log.exception("asking Gerrit failed; retrying later")
+            due = self.store.next_question_due()
+            wait = IDLE if due is None else max(0.0, min(IDLE, due - self.clock()))
+            if wait:
+                self._wake.wait(wait)
+
+    def ask_due(self) -> int:
+        """Ask the questions now due, one query each; returns how many were answered."""
+        todo = []
+        for project, change, reason, attempts in self.store.questions_due(self.clock(), BATCH):
+            try:
+                todo.append(_Question(project, change, reason, attempts,
+                                      change_query(project, change)))
+            except UnsafeValue as e:     # the gate refuses such names: say so, drop it
+                log.error("cannot ask about change %s of %r: %s", change, project, e)
+                self.recorder.answered(project, change)
+        answered = 0
+        if todo:
+            answers = iter(self.changes([q.query for q in todo]))
+            for i, q in enumerate(todo):
+                try:
+                    rows = next(answers)
+                except StopIteration:
+                    rows = None
+                except Exception as e:       # Gerrit unreachable, a timeout: all wait
+                    for waiting in todo[i:]:
+                        self._failed(waiting, e)
+                    break
+                if rows is None:
+                    self._failed(q, "no answer")
+                    continue
+                self._record(q, rows)
+                answered += 1
+            close = getattr(answers, "close", None)
+            if close is not None:
+                close()      # the connection goes now, not when collected
+        if self.metrics:
+            self.metrics.questions_waiting.set(self.store.questions_waiting())
+        return answered
+
+    def _record(self, q, rows):
+        events = []
+        for row in rows:
+            try:
+                events.extend(events_from_change(row))
+            except MalformedEvent as e:
+                log.warning("answer about change %s of %s: %s", q.change, q.project, e)
+        self.recorder.handle_batch(events, advance=False)
+        # Not merged after all, or not found: nothing more Gerrit can tell.
+        self.recorder.answered(q.project, q.change)
+        if self.metrics:
+            self.metrics.questions.labels(q.reason, "answered").inc()
+        log.info("asked Gerrit about change %s of %s (%s): %d events", q.change, q.project,
+                 q.reason, len(events))
+
+    def _failed(self, q, error):
+        delay = min(self.retry_max, self.retry_first * 2 ** min(q.attempts, 16))
+        with self.recorder.lock, self.store.transaction():
+            self.store.retry_later(q.project, q.change, self.clock() + delay)
+        if self.metrics:
+            self.metrics.questions.labels(q.reason, "failed").inc()
+        log.warning("asking Gerrit about change %s of %s failed (%s); again in %.1f s",
+                    q.change, q.project, error, delay)

@@ -1,0 +1,96 @@
+"""The store's facts from Gerrit: CI reports, merges, and since when each CI
+account's reports are recorded. SQL only; the recorder decides what to write."""
+import hashlib
+from typing import Iterable, Iterator, Optional, Tuple
+
+
+def digest(message: str) -> str:
+    return hashlib.sha1(message.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Reports:
+    """Mixed into Store: expects `self.db`."""
+
+    # -- CI reports ------------------------------------------------------------
+
+    def put_comment(self, project, change, patchset, author, branch, url, created_on,
+                    message) -> Tuple[int, int, bool, bool]:
+        """Store a report once; returns (id, its time, whether the row changed,
+        whether it is new).
+
+        A replay with a later stamp keeps the later one, so the outcome does
+        not depend on which copy came first.
+        """
+        key = (project, change, patchset, author, digest(message))
+        # Insert first: a new report (the usual case) costs one statement.
+        cur = self.db.execute("INSERT INTO comments (project, change, patchset, author, "
+                              "digest, branch, url, created_on, message) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, "
+                              "change, patchset, author, digest) DO NOTHING",
+                              key + (branch, url, created_on, message))
+        if cur.rowcount == 1:
+            return cur.lastrowid, created_on, True, True
+        row = self.db.execute("SELECT id, created_on FROM comments WHERE project = ? AND "
+                              "change = ? AND patchset = ? AND author = ? AND digest = ?",
+                              key).fetchone()
+        if created_on > row[1]:
+            self.db.execute("UPDATE comments SET created_on = ? WHERE id = ?",
+                            (created_on, row[0]))
+            self.db.execute("UPDATE votes SET created_on = ? WHERE comment_id = ?",
+                            (created_on, row[0]))
+            return row[0], created_on, True, False
+        return row[0], row[1], False, False
+
+    def comments_by(self, author: str, project: str) -> Iterator[tuple]:
+        """(id, branch, created_on, message) of an account's reports on a repo."""
+        return self.db.execute("SELECT id, branch, created_on, message FROM comments "
+                               "WHERE author = ? AND project = ?", (author, project))
+
+    def all_comments(self) -> Iterator[tuple]:
+        return self.db.execute("SELECT id, author, project, branch, created_on, message "
+                               "FROM comments")
+
+    def holds_report(self, project: str, change: int, author: str) -> bool:
+        return self.db.execute("SELECT 1 FROM comments WHERE project = ? AND change = ? AND "
+                               "author = ? LIMIT 1", (project, change, author)).fetchone() \
+            is not None
+
+    # -- merges ----------------------------------------------------------------
+
+    def note_merge(self, project: str, change: int, patchset: Optional[int] = None,
+                   complete: bool = False) -> Tuple[Optional[int], Optional[int], bool]:
+        """Record that a change merged: as `patchset` when Gerrit said which
+        (None: not said), `complete` when Gerrit's whole answer on it was
+        recorded. Returns the merged patch set known before and after, and
+        whether the change's whole answer is now recorded. When the patch set
+        differs before and after, verdicts on the change need re-checking."""
+        row = self.db.execute("SELECT patchset, complete FROM merges WHERE project = ? AND "
+                              "change = ?", (project, change)).fetchone()
+        old_ps, old_complete = row or (None, 0)
+        # Gerrit merges a patch set once; the larger wins should two ever
+        # disagree, so the outcome does not depend on the order they came in.
+        new_ps = patchset if old_ps is None else old_ps if patchset is None \
+            else max(old_ps, patchset)
+        new_complete = int(bool(old_complete) or complete)
+        if row is None or (new_ps, new_complete) != (old_ps, old_complete):
+            self.db.execute("INSERT OR REPLACE INTO merges VALUES (?, ?, ?, ?)",
+                            (project, change, new_ps, new_complete))
+        return old_ps, new_ps, bool(new_complete)
+
+    def merged_patchset(self, project: str, change: int) -> Optional[int]:
+        row = self.db.execute("SELECT patchset FROM merges WHERE project = ? AND change = ?",
+                              (project, change)).fetchone()
+        return row[0] if row else None
+
+    # -- since when each CI account's reports are recorded -----------------------
+
+    def watch(self, groups: Iterable[Tuple[str, str]], since: int):
+        """From `since` on, reports of these (account, repo) pairs are recorded;
+        pairs already watched keep their earlier time."""
+        self.db.executemany("INSERT OR IGNORE INTO watching VALUES (?, ?, ?)",
+                            [(a, p, since) for a, p in groups])
+
+    def watched_since(self, author: str, project: str) -> Optional[int]:
+        row = self.db.execute("SELECT since FROM watching WHERE author = ? AND project = ?",
+                              (author, project)).fetchone()
+        return row[0] if row else None
