@@ -147,9 +147,10 @@ def test_each_refusal_is_counted_and_logged_at_most_once_in_a_while(srv, caplog)
     assert len(lines) == 1 and "\n" not in lines[0].getMessage()
 
 
-def test_headers_dribbled_a_byte_at_a_time_meet_the_deadline(srv):
+@pytest.mark.parametrize("start", [b"GET /healthz HTTP/1.1\r\n", b"GET /hea"])
+def test_headers_dribbled_a_byte_at_a_time_meet_the_deadline(srv, start):
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
-        s.sendall(b"GET /healthz HTTP/1.1\r\n")
+        s.sendall(start)
         try:     # 5 s of dribbling against a 1 s deadline for the whole header
             for _ in range(100):
                 s.sendall(b"X")
