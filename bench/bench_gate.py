@@ -1,6 +1,7 @@
 """driverlog-gate vs check-jsonschema: whole-process wall time on the same file
-against the same schema (ours), interleaved runs, medians and ratios; and how the
-gate's time grows with catalog size (1,000 vs 10,000 drivers)."""
+against the same schema (ours; and the real catalog's own draft-04 schema too),
+interleaved runs, medians and ratios; and how the gate's time grows with catalog
+size (1,000 vs 10,000 drivers)."""
 import pathlib
 import shutil
 import statistics
@@ -13,6 +14,7 @@ from driverlogd.catalog.synthetic import write_catalog
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "corpus" / "default_data.json"
+REAL_SCHEMA = REAL.with_name("default_data.schema.json")
 SCHEMA = REPO / "driverlogd" / "catalog" / "schema.json"
 RUNS = 5
 
@@ -31,13 +33,14 @@ def _wall(cmd, expect):
     return elapsed
 
 
-def compare(path, gate, cjs, runs=RUNS):
+def compare(path, gate, cjs, schema=None, runs=RUNS):
     """Median seconds (ours, theirs), runs interleaved so drift hits both alike."""
     ours, theirs = [], []
+    given = ["--schema", str(schema)] if schema else []
     for _ in range(runs):
-        ours.append(_wall([gate, str(path)], 0))
+        ours.append(_wall([gate, str(path), *given], 0))
         if cjs:
-            theirs.append(_wall([cjs, "--schemafile", str(SCHEMA), str(path)], 0))
+            theirs.append(_wall([cjs, "--schemafile", str(schema or SCHEMA), str(path)], 0))
     return statistics.median(ours), (statistics.median(theirs) if theirs else None)
 
 
@@ -54,15 +57,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         if REAL.exists():
-            files.append(("real catalog (corpus)", REAL, 221))
+            files.append(("real catalog (corpus)", REAL, 221, None))
+            if REAL_SCHEMA.exists():
+                files.append(("real, its own schema", REAL, 221, REAL_SCHEMA))
         else:
             print("(real catalog row skipped: ../shared/corpus is absent)")
         for n in (1000, 10000):
             path = pathlib.Path(tmp) / f"synthetic-{n}.json"
             write_catalog(path, n)
-            files.append((f"synthetic {n // 1000}k", path, n))
-        for label, path, n in files:
-            ours, theirs = compare(path, gate, cjs)
+            files.append((f"synthetic {n // 1000}k", path, n, None))
+        for label, path, n, schema in files:
+            ours, theirs = compare(path, gate, cjs, schema)
             rows.append((label, n, ours))
             ratio = f"{ours / theirs:.2f}x" if theirs else "-"
             theirs_s = f"{theirs:.3f}" if theirs else "-"

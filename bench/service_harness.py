@@ -54,7 +54,7 @@ class Daemon:
         started = time.perf_counter()
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "driverlogd.service.cli", "--config", config],
+                [sys.executable, "-m", "driverlogd", "--config", config],
                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         self.conn = None
         self._wait(lambda: b"driverlog_stream_up 1.0" in self.get("/metrics")[1], 180,

@@ -12,13 +12,9 @@ import tempfile
 import threading
 import time
 
-from driverlogd.catalog.model import MONTHS
+from driverlogd.catalog.model import format_start
 
 log = logging.getLogger(__name__)
-
-
-def _start(day) -> str:
-    return f"{day.year}-{MONTHS[day.month - 1]}-{day.day:02d}"
 
 
 def document(recorder, show_emails: bool = False, now=None) -> dict:
@@ -51,7 +47,7 @@ def document(recorder, show_emails: bool = False, now=None) -> dict:
         drivers.append(item)
     return {"generated_at": int(now),
             "projects": [{"id": p.id, "name": p.name} for p in catalog.projects],
-            "releases": [dict({"id": r.id, "wiki": r.wiki, "start": _start(r.start),
+            "releases": [dict({"id": r.id, "wiki": r.wiki, "start": format_start(r.start),
                                "active": r.active}, **({"series": r.series} if r.series else {}))
                          for r in catalog.releases],
             "drivers": drivers}

@@ -3,11 +3,16 @@
 Components take a `Metrics` so tests can give each service its own registry.
 Labelled series are created up front so dashboards see zeros, not gaps.
 """
+import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from driverlogd.verdict.promotion import REASONS as QUESTION_REASONS
 from driverlogd.verdict.state import STATES as CI_STATES
+
+# The `_created` series of every counter and histogram doubled /metrics, and
+# nothing reads them (Prometheus ignores them in the text format).
+prometheus_client.disable_created_metrics()
 
 EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
 BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed", "future")

@@ -165,7 +165,7 @@ class Recorder:
         if isinstance(e, CommentAdded):
             return (e.author, e.change.project) in self._groups and \
                 report_patchset(e.comment) is not None
-        return e.change.project in self._accounts
+        return e.change.project in self._watched
 
     def _comment(self, e: CommentAdded, updates: list, asked: list):
         ch = e.change
@@ -202,10 +202,14 @@ class Recorder:
                                                         e.complete)
         if e.complete:
             self.store.answered(ch.project, ch.number)
-        watchers = [(self.store.watched_since(a, ch.project) or 0,
-                     self.store.holds_report(ch.project, ch.number, a))
-                    for a in self._accounts.get(ch.project, ())]
-        self._ask(ch, question_on_merge(complete, ch.opened_on, watchers), asked)
+        if not complete:
+            # Only accounts watched since the change opened or later may have
+            # missed its reports; whose reports are held is read for those alone.
+            older = [(a, since) for a, since in self._watched.get(ch.project, ())
+                     if ch.opened_on <= 0 or ch.opened_on <= since]
+            held = self.store.reporters_on(ch.project, ch.number) if older else ()
+            self._ask(ch, question_on_merge(complete, ch.opened_on,
+                                            [(since, a in held) for a, since in older]), asked)
         gained, lost = set(), set()
         if before != after:
             # Newly merged: its votes can only gain verdicts; a moved merged
@@ -269,14 +273,16 @@ class Recorder:
     def _install(self, catalog):
         self._catalog = catalog
         self._groups = ci_groups(catalog)
-        self._accounts: Dict[str, Tuple[str, ...]] = {}
-        for author, repo in sorted(self._groups):
-            self._accounts[repo] = self._accounts.get(repo, ()) + (author,)
         with self.store.transaction():
             rederive.reconcile(self.store, catalog)
             # From now on these accounts' reports are recorded; a change older
             # than that may hold reports the daemon never saw.
             self.store.watch(self._groups, int(self.clock()))
+            since = self.store.watching()
+        # repo -> ((CI account, since when watched there), ...)
+        self._watched: Dict[str, Tuple[Tuple[str, int], ...]] = {}
+        for author, repo in sorted(self._groups):
+            self._watched[repo] = self._watched.get(repo, ()) + ((author, since[(author, repo)]),)
         self._keys: Dict[int, DriverKey] = self.store.driver_keys()
         self.reads.rebuild(catalog, self._keys)
 

@@ -13,6 +13,33 @@ import pytest
 
 from driverlogd.gerrit.config import GerritConfig
 from driverlogd.standin import StandIn, generate_key, write_known_hosts
+from tests import processes
+
+
+def pytest_configure(config):
+    processes.mark_session()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No process of ours outlives the suite: the ones left are listed, killed,
+    and fail the run."""
+    left = processes.leftovers()
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n".join(f"  {pid}: {cmd}" for pid, cmd in sorted(left.items()))
+        if reporter:
+            reporter.write_line(f"\nprocesses left running by the tests (killed):\n{lines}",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _reap_daemons():
+    """Whatever a test did, the daemons it started stop with it."""
+    from tests.service_support import Daemon
+    yield
+    while Daemon.started:
+        processes.kill_group(Daemon.started.pop())
 
 
 @dataclasses.dataclass

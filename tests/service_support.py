@@ -12,6 +12,8 @@ import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "default_data.json"
+# The console script, as systemd's ExecStart runs it.
+DRIVERLOGD = pathlib.Path(sys.executable).with_name("driverlogd")
 
 
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
@@ -25,7 +27,9 @@ def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
 
 
 class Daemon:
-    """driverlogd --config, in a subprocess, on an ephemeral HTTP port."""
+    """driverlogd --config, in a subprocess, on an ephemeral HTTP port. Every one
+    started is killed when its test ends, if still running (conftest.py)."""
+    started = []
 
     def __init__(self, tmp_path, standin, catalog=SAMPLE, extra=""):
         self.dir = tmp_path
@@ -48,7 +52,7 @@ class Daemon:
             % (self.standin.server.port, self.standin.client_key, self.standin.known_hosts,
                http_port, self.extra))
 
-    def start(self, env=None, args=(), wait=True):
+    def start(self, env=None, args=(), wait=True, preexec_fn=None):
         import socket
         if self.port is None:
             with socket.socket() as s:     # a free port, kept across restarts
@@ -57,9 +61,10 @@ class Daemon:
         self.write_config(self.port)
         self.log = open(self.dir / "driverlogd.log", "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "driverlogd.service.cli", "--config", str(self.config),
-             *args], stdout=self.log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, **(env or {})))
+            [str(DRIVERLOGD), "--config", str(self.config), *args],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, **(env or {})), start_new_session=True, preexec_fn=preexec_fn)
+        Daemon.started.append(self.proc)
         if not wait:
             wait_for(lambda: self.proc.poll() is not None or self.answers(), 60,
                      what="driverlogd to answer HTTP")

@@ -17,7 +17,7 @@ def check(name):
 
 # fixture, code, JSON path, line, column (of the offending value in the fixture)
 CASES = [
-    ("syntax_trailing_comma", "syntax", "$.projects[2]", 5, 3),
+    ("syntax_trailing_comma", "syntax", "$.projects[2]", 4, 45),   # at the comma itself
     ("syntax_nan", "syntax", "$.releases[2].active", 9, 106),
     ("truncated", "truncated", "$.drivers[1].name", 23, 15),
     ("duplicate_key", "duplicate-key", "$.drivers[0].vendor", 15, 7),
@@ -149,3 +149,12 @@ def test_paths_and_messages_stay_on_one_line_whatever_the_keys():
     assert len(lines) == 3
     assert '$["x\\u2028y\\u0085"]' in lines[0] or '$["x\\u2028y\\u0085"]' in lines[1]
     assert all(len(line.splitlines()) == 1 for line in lines)
+
+
+def test_catalog_dates_read_and_write_with_the_same_month_names():
+    import datetime
+
+    from driverlogd.catalog.model import format_start, parse_start
+    for text in ("2014-Jan-01", "2024-Oct-07", "2026-Dec-31"):
+        assert format_start(parse_start(text)) == text
+    assert parse_start("2025-Sep-05") == datetime.date(2025, 9, 5)

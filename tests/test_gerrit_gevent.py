@@ -1,13 +1,50 @@
-"""The stream client as the daemon runs it: in a greenlet of a gevent-patched process."""
+"""The stream client as the daemon runs it: in a greenlet of a gevent-patched process,
+patched the way the daemon's entry point patches it."""
 import json
 import subprocess
 import sys
 import textwrap
 import time
 
+# Records, as each module is first imported, whether gevent had patched by then.
+IMPORT_ORDER = textwrap.dedent("""
+    import json, runpy, sys
+    WATCHED = ("paramiko", "sqlite3", "driverlogd.gerrit", "driverlogd.store",
+               "driverlogd.service.preflight", "driverlogd.service.app")
+    seen = {}
+
+    class Watch:
+        def find_spec(self, name, path=None, target=None):
+            if name in WATCHED and name not in seen:
+                monkey = sys.modules.get("gevent.monkey")
+                seen[name] = bool(monkey and monkey.is_module_patched("socket")
+                                  and monkey.is_module_patched("threading"))
+
+    sys.meta_path.insert(0, Watch())
+    sys.argv = ["driverlogd", "--config", sys.argv[1]]
+    try:
+        runpy.run_module("driverlogd", run_name="__main__", alter_sys=True)
+    except SystemExit:
+        pass
+    print(json.dumps(seen))
+""")
+
+
+def test_the_entry_point_patches_before_paramiko_and_the_store(tmp_path):
+    # A config naming a missing key: the daemon gets as far as its preflight
+    # (paramiko) and stops there with exit status 2.
+    config = tmp_path / "driverlogd.yaml"
+    config.write_text("gerrit: {host: 127.0.0.1, username: x, key_file: missing, "
+                      "known_hosts: missing}\ncatalog: missing.json\nstate_dir: state\n")
+    out = subprocess.run([sys.executable, "-c", IMPORT_ORDER, str(config)],
+                         capture_output=True, text=True, timeout=120)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen.get("paramiko") is True, (seen, out.stderr)
+    assert all(seen.values()), seen
+
+
 CHILD = textwrap.dedent("""
-    from gevent import monkey
-    monkey.patch_all()
+    import driverlogd.__main__        # the daemon's entry point: patches gevent first
     import json, sys
     import gevent
     from driverlogd.gerrit.config import GerritConfig
@@ -66,6 +103,7 @@ def test_stream_client_under_gevent(standin):
         out, _ = proc.communicate(timeout=90)
     finally:
         proc.kill()
+        proc.wait()
     result = json.loads(out.strip().splitlines()[-1])
     assert [c.split("\n\n")[1] for c in result["seen"]] == ["live", "recovered", "after silence"]
     assert result["stopped"] and result["ticks"] > 0

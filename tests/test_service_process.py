@@ -6,12 +6,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
+from tests import processes
 from tests.service_support import Daemon, wait_for
 
-CLI = [sys.executable, "-m", "driverlogd.service.cli"]
+CLI = [sys.executable, "-m", "driverlogd"]
 
 
 def run(*args, timeout=60):
@@ -65,6 +67,12 @@ def test_usage_errors():
     assert run("--config", "x.yaml", "--daemonize").returncode == 2
 
 
+def stop_detached(pid):
+    """A detached daemon is no child of ours: kill it if it is still there."""
+    if processes.alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
 def test_daemonize_writes_pidfile_and_refuses_a_second_instance(setup):
     pidfile = setup.dir / "driverlogd.pid"
     setup.write_config(0)
@@ -77,9 +85,10 @@ def test_daemonize_writes_pidfile_and_refuses_a_second_instance(setup):
         wait_for(lambda: log.exists() and "serving http" in log.read_text(), what="the log")
         again = run("--config", str(setup.config), "--daemonize", "--pidfile", str(pidfile))
         assert again.returncode == 1 and f"already running as pid {pid}" in again.stderr
-    finally:
         os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not pidfile.exists(), what="the pidfile to go")
+        wait_for(lambda: not pidfile.exists(), what="the pidfile to go")
+    finally:
+        stop_detached(pid)
     assert "stopped" in (setup.state / "driverlogd.log").read_text()
 
 
@@ -94,8 +103,11 @@ def test_stale_pidfile_is_taken_over(setup):
         text = pidfile.read_text().strip() if pidfile.exists() else ""
         return text if text and text != str(dead.pid) else None
     pid = int(wait_for(new_pid, what="a new pid"))
-    os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not pidfile.exists(), what="the pidfile to go")
+    try:
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not pidfile.exists(), what="the pidfile to go")
+    finally:
+        stop_detached(pid)
 
 
 def test_systemd_notify_protocol(tmp_path, standin):
@@ -119,32 +131,65 @@ def test_systemd_notify_protocol(tmp_path, standin):
     sock.close()
 
 
-def test_demo_shows_every_ci_state_and_stops_on_ctrl_c(tmp_path):
+def start_demo(tmp_path, **popen):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([*CLI, "demo", "--http-port", str(port), "--state-dir",
                              str(tmp_path / "demo"), "--rate", "10"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, **popen)
+    lines = []
+    while not any("Dashboard:" in line for line in lines):
+        line = proc.stdout.readline()
+        if not line:
+            processes.kill_group(proc)
+            raise AssertionError("".join(lines))
+        lines.append(line)
+    assert f"http://127.0.0.1:{port}/" in "".join(lines)
+    return proc, port
+
+
+def ignore_sigint():
+    """What a shell does to a background job (`make test &`) or nohup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_demo_shows_every_ci_state_and_stops_on_ctrl_c_even_as_a_background_job(tmp_path):
+    proc, port = start_demo(tmp_path, preexec_fn=ignore_sigint)
     try:
-        lines = []
-        while not any("Dashboard:" in line for line in lines):
-            line = proc.stdout.readline()
-            assert line, "".join(lines)
-            lines.append(line)
-        assert f"http://127.0.0.1:{port}/" in "".join(lines)
-        import urllib.request
+        helpers = processes.children(proc.pid)
+        assert len(helpers) == 2        # the stand-in Gerrit and driverlogd
 
         def states():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/drivers") as r:
                 return {d["state"] for d in json.load(r)["drivers"]}
         wait_for(lambda: states() >= {"passing", "failing", "silent", "unseen", "none"},
                  timeout=60, what="every CI state in the demo")
-    finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=30)[0]
+    finally:
+        processes.kill_group(proc)
     assert proc.returncode == 0, out
     assert "stopping" in out
+    assert not [p for p in helpers if processes.alive(p)]
+
+
+def test_a_killed_demo_leaves_no_gerrit_or_daemon_behind(tmp_path):
+    proc, _ = start_demo(tmp_path)
+    try:
+        helpers = processes.children(proc.pid)
+        assert len(helpers) == 2
+    finally:
+        processes.kill_group(proc)       # SIGKILL: no chance to clean up
+    wait_for(lambda: not [p for p in helpers if processes.alive(p)], timeout=30,
+             what="the demo's stand-in Gerrit and daemon to exit")
+
+
+def test_daemon_stops_on_sigint_even_as_a_background_job(tmp_path, standin):
+    d = Daemon(tmp_path, standin).start(preexec_fn=ignore_sigint)
+    assert d.stop(signal.SIGINT, timeout=15) == 0
+    assert "stopped" in d.log_text()
 
 
 def test_sigterm_stops_within_seconds(tmp_path, standin):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not analyze, reason="systemd-analyze not install
 def test_unit_verifies(tmp_path):
     # verify checks that ExecStart exists: point it at this checkout's installed script.
     exe = pathlib.Path(sys.executable).with_name("driverlogd")
-    text = UNIT.read_text().replace("/usr/local/bin/driverlogd", str(exe))
+    text = UNIT.read_text().replace("/opt/driverlog/bin/driverlogd", str(exe))
     unit = tmp_path / "driverlogd.service"
     unit.write_text(text)
     out = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)

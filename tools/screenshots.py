@@ -3,8 +3,8 @@
     python tools/screenshots.py BASE_URL OUT_DIR [--chromium PATH]
 
 BASE_URL is a running driverlogd (e.g. the one `make demo` starts). Writes
-OUT_DIR/dashboard-desktop.png, dashboard-phone.png and
-dashboard-detail.png (a driver's drill-down, desktop). Exit 0 on success,
+OUT_DIR/dashboard-desktop.png, dashboard-phone.png, and a driver's drill-down
+on each: dashboard-detail.png (desktop) and dashboard-phone-detail.png. Exit 0 on success,
 2 on unusable arguments, 1 when the page could not be captured.
 """
 import argparse
@@ -28,15 +28,15 @@ def capture(base, out, chromium):
                 page.goto(base.rstrip("/") + "/")
                 page.wait_for_selector("#rows tr")
                 page.screenshot(path=str(out / ("dashboard-%s.png" % name)))
-                if name == "desktop":
-                    # The first driver with a CI verdict makes the best drill-down.
-                    row = page.locator("#rows tr:has(.st-passing), #rows tr:has(.st-failing)").first
-                    target = row if row.count() else page.locator("#rows tr").first
-                    target.locator("button.opener").click()
-                    page.wait_for_selector("tr.detail")
-                    page.wait_for_timeout(300)   # the vote history arrives separately
-                    page.locator("tr.detail").scroll_into_view_if_needed()
-                    page.screenshot(path=str(out / "dashboard-detail.png"))
+                # The first driver with a CI verdict makes the best drill-down.
+                row = page.locator("#rows tr:has(.st-passing), #rows tr:has(.st-failing)").first
+                target = row if row.count() else page.locator("#rows tr").first
+                target.locator("button.opener").click()
+                page.wait_for_selector("tr.detail")
+                page.wait_for_timeout(300)   # the vote history arrives separately
+                page.locator("tr.open").evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.screenshot(path=str(out / ("dashboard-detail.png" if name == "desktop"
+                                                else "dashboard-phone-detail.png")))
                 page.close()
         finally:
             browser.close()

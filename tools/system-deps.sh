@@ -6,6 +6,12 @@ need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
+# What `make install` needs, and its test drives: the system's venv, ssh-keygen/-keyscan.
+command -v make >/dev/null 2>&1 || need="$need make"
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
+command -v ssh-keyscan >/dev/null 2>&1 || need="$need openssh-client"
+# npm fetches axe-core, the accessibility checker the dashboard tests run.
+command -v npm >/dev/null 2>&1 || need="$need npm"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "system-deps: please install:$need (apt-get install$need)" >&2

@@ -10,12 +10,12 @@ The gate (`driverlog-gate`) and the daemon's reload run exactly these checks:
 
 Pipeline, modelled on check-jsonschema's loader -> checker -> reporter split:
 decode (decode.py) -> parse (loader.py; jsonpos.py locates) -> schema
-(schemacheck.py) -> rules (rules.py) -> typed model (model.py).
+(schemacheck.py) -> semantic checks (checks.py) -> typed model (model.py).
 """
 import os
 from typing import Optional
 
-from . import jsonpos, loader, rules, schemacheck
+from . import checks, jsonpos, loader, schemacheck
 from .decode import MAX_BYTES, decode
 from .model import Catalog
 from .problems import CatalogError, CheckResult, Problem, format_path
@@ -34,8 +34,11 @@ def check_bytes(data: bytes, filename: str = "<catalog>", schema: Optional[dict]
     doc, problems = loader.parse(text)
     if doc is None:
         return CheckResult(filename, problems)
-    problems += schemacheck.check(doc, schema)
-    problems += rules.check(doc)
+    # Where a rule explains a value, the schema's complaint about it (often a
+    # raw regex) would only repeat it: one problem per value.
+    found = checks.check(doc)
+    explained = {p.parts for p in found}
+    problems += [p for p in schemacheck.check(doc, schema) if p.parts not in explained] + found
     if not problems:
         try:
             return CheckResult(filename, [], Catalog.from_data(doc), doc)

@@ -147,7 +147,7 @@ def scan(text: str, wanted: Iterable[Path] = (), max_depth: int = MAX_DEPTH):
                     continue
                 if c != '"':
                     if c == "}":
-                        raise _Stop(pos, "syntax", "trailing comma before '}'")
+                        raise _Stop(_comma(text, pos), "syntax", "trailing comma before '}'")
                     raise _Stop(pos, "syntax", "expected a property name in double quotes, "
                                                f"found {_describe(text, pos)}")
                 m = _STRING.match(text, pos)
@@ -188,13 +188,19 @@ def scan(text: str, wanted: Iterable[Path] = (), max_depth: int = MAX_DEPTH):
     return positions, problems, index
 
 
+def _comma(text: str, pos: int) -> int:
+    """Where the trailing comma before `pos` is: the report points at it, so a
+    review comment lands on the line to fix, not the line after."""
+    return text.rfind(",", 0, pos)
+
+
 def _unexpected_value(text: str, pos: int, stack: list) -> _Stop:
     if pos >= len(text):
         return _Stop(pos, "truncated", "unexpected end of file (truncated?): "
                                        "expected a value")
     c = text[pos]
     if c == "]" and stack and stack[-1] is None:
-        return _Stop(pos, "syntax", "trailing comma before ']'")
+        return _Stop(_comma(text, pos), "syntax", "trailing comma before ']'")
     if c == "'":
         return _Stop(pos, "syntax", "strings must use double quotes, not single quotes")
     if _NON_JSON.match(text, pos):

@@ -22,6 +22,11 @@ def parse_start(text: str) -> datetime.date:
     return datetime.date(int(year), MONTHS.index(mon) + 1, int(day))
 
 
+def format_start(day: datetime.date) -> str:
+    """A date as the catalog writes it, `YYYY-Mon-DD` (locale independent)."""
+    return f"{day.year}-{MONTHS[day.month - 1]}-{day.day:02d}"
+
+
 PATTERN_MAX_MEM = 16 << 10
 
 

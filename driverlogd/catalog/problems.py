@@ -1,5 +1,6 @@
 """What the checks report: a Problem per fault, located by JSON path, line and column."""
 import dataclasses
+import difflib
 import re
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -87,3 +88,12 @@ def short_repr(value, limit: int = 60) -> str:
     if value is None:
         text = "null"
     return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(text)} chars)"
+
+
+def did_you_mean(value: str, known) -> str:
+    """`; did you mean 'Zed'?` for a near miss of a known id (case, a typo), else ''."""
+    known = list(known)
+    by_case = {k.lower(): k for k in known}
+    match = by_case.get(value.lower()) or next(
+        iter(difflib.get_close_matches(value, known, n=1, cutoff=0.7)), None)
+    return f"; did you mean {match!r}?" if match else ""

@@ -42,8 +42,11 @@ def schema_errors(schema: dict) -> List[str]:
 def check(data, schema: Optional[dict] = None) -> List[Problem]:
     schema = default_schema() if schema is None else schema
     fast = _fast(schema)
-    if fast is not None and fast(data):
-        return []
+    try:
+        if fast is not None and fast(data):
+            return []
+    except RecursionError:
+        pass                  # jsonschema says so, with the path
     return list(_jsonschema_problems(data, schema))
 
 
@@ -66,21 +69,17 @@ def _safe_class(base):
                                   + " or ".join(repr(t) for t in types))
 
     def enum(validator, enums, instance, schema):
-        if not any(_same(instance, e) for e in enums):
+        if not any(fastschema.equal(instance, e) for e in enums):
             yield ValidationError(f"{short_repr(instance)} is not one of "
                                   f"{short_repr(enums, 200)}")
 
     def const(validator, value, instance, schema):
-        if not _same(instance, value):
+        if not fastschema.equal(instance, value):
             yield ValidationError(f"{short_repr(value)} was expected")
 
-    return validators.extend(base, {"type": type_, "enum": enum, "const": const})
-
-
-def _same(a, b):
-    return type(a) is type(b) and a == b or (
-        isinstance(a, (int, float)) and isinstance(b, (int, float))
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+    briefer = {"type": type_, "enum": enum, "const": const}
+    # Only where the draft has the keyword: draft 4 has no const.
+    return validators.extend(base, {k: f for k, f in briefer.items() if k in base.VALIDATORS})
 
 
 def _jsonschema_problems(data, schema):
@@ -110,7 +109,9 @@ def _explain(error):
                 yield Problem.at(path + (key,), "schema", f"unexpected property {key!r}{hint}")
         return
     if kind == "pattern":
-        message = f"{short_repr(error.instance)} does not match {error.validator_value!r}"
+        # The pattern as written in the schema, not its Python repr (doubled backslashes).
+        message = f"{short_repr(error.instance)} does not match the pattern " \
+                  f"{error.validator_value}"
     if kind == "required":
         message = message.replace("is a required property", "is required here")
     yield Problem.at(path, "schema", message)

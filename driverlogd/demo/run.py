@@ -3,6 +3,7 @@
 Everything lives in one folder (default ./demo-state), made afresh each run:
 keys, known_hosts, config, the database and the export.
 """
+import ctypes
 import json
 import os
 import pathlib
@@ -16,6 +17,17 @@ import urllib.request
 from driverlogd.standin import generate_key, write_known_hosts
 
 SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "config" / "default_data.json"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent):
+    """A preexec_fn: the child gets SIGTERM when the demo dies, even by SIGKILL,
+    so a killed demo leaves no Gerrit or daemon behind (Linux's prctl)."""
+    def preexec():
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:          # it died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+    return preexec
 
 
 def _say(text):
@@ -66,12 +78,17 @@ def main(args):
 
     def stop(*_):
         raise KeyboardInterrupt
+    # Set both explicitly: a background job or nohup starts with SIGINT
+    # ignored, and Python then leaves Ctrl-C ignored too.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    child = dict(env=env, start_new_session=True, preexec_fn=_die_with(os.getpid()))
     try:
         gerrit = subprocess.Popen(
             [sys.executable, "-m", "driverlogd.demo.gerrit", "--state-dir", str(state),
              "--catalog", str(state / "default_data.json"), "--rate", str(args.rate)],
-            stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
+            stdout=subprocess.PIPE, text=True, **child)
         procs.append(gerrit)
         port = _wait_ready(gerrit, "the stand-in Gerrit")
         _say(f"stand-in Gerrit on 127.0.0.1:{port} (SSH), seeded with 60 days of CI history")
@@ -83,9 +100,9 @@ def main(args):
             "http: {host: 127.0.0.1, port: %d}\nbootstrap_limit: 20\n" % (port, args.http_port))
         log = open(state / "driverlogd.log", "w")
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "driverlogd.service.cli", "--config",
+            [sys.executable, "-m", "driverlogd", "--config",
              str(state / "driverlogd.yaml")],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, **child)
         procs.append(daemon)
         base = f"http://127.0.0.1:{args.http_port}"
         drivers = _wait_http(f"{base}/api/v1/drivers", daemon)["drivers"]

@@ -1,10 +1,11 @@
-"""`driverlog-gate FILE [--schema FILE] [--format text|json] [--base OLD_FILE|GIT_REV]`
+"""`driverlog-gate FILE|- [--schema FILE] [--format text|json] [--base OLD_FILE|GIT_REV]`
 
 Exit 0: valid. 1: invalid (every problem listed). 2: unusable arguments or an
 unreadable file or schema. Never a traceback: the job's log is read by people.
 """
 import argparse
 import json
+import os
 import sys
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
@@ -16,14 +17,23 @@ def _parser():
         description="Validate a DriverLog catalog (default_data.json): JSON syntax, "
                     "duplicate keys, schema, order, references, uniqueness, dates, "
                     "RE2 CI patterns, Gerrit user names and e-mail addresses.")
-    p.add_argument("file", metavar="FILE", help="the proposed catalog")
+    p.add_argument("file", metavar="FILE", help="the proposed catalog; - reads standard input")
     p.add_argument("--schema", metavar="FILE",
                    help="validate against this JSON Schema instead of the built-in one")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--base", metavar="OLD_FILE|GIT_REV",
                    help="also summarise what the change does against this catalog "
                         "(a file, or a git revision of FILE's path, e.g. HEAD~1)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
+
+
+def _version():
+    from importlib import metadata
+    try:
+        return metadata.version("driverlog")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _unusable(message: str, fmt: str) -> int:
@@ -45,6 +55,11 @@ def _load_schema(path):
     return schema
 
 
+def _check_stdin(schema):
+    from driverlogd.catalog import MAX_BYTES, check_bytes
+    return check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>", schema)
+
+
 def run(args) -> int:
     from driverlogd.catalog import check_file
     from driverlogd.gate import report
@@ -58,10 +73,13 @@ def run(args) -> int:
         except (ValueError, RecursionError) as e:
             return _unusable(f"unusable schema {args.schema}: {str(e)[:300]}", args.format)
     try:
-        result = check_file(args.file, schema)
+        result = _check_stdin(schema) if args.file == "-" else check_file(args.file, schema)
     except OSError as e:
         return _unusable(f"cannot read {args.file}: {e.strerror or e}", args.format)
     changes, label = None, ""
+    if args.base and args.file == "-" and not os.path.isfile(args.base):
+        return _unusable("--base with FILE '-' must be a file: a git revision needs "
+                         "the catalog's path", args.format)
     if args.base:
         from driverlogd.catalog.diff import summarize
         from driverlogd.gate.base import BaseError, read_base

@@ -1,7 +1,7 @@
 """`driverlogd`: run the daemon, detach it, check a config, or run the demo.
 
-gevent monkey-patches only after argument parsing and after any fork, so
-`--daemonize` forks a clean process and errors reach the terminal.
+Entered through driverlogd/__main__.py, which patches gevent before this
+module is imported; `_run` refuses to start the service in an unpatched process.
 """
 import argparse
 import logging
@@ -77,6 +77,9 @@ def main(argv=None):
     # before detaching, so the daemon inherits them from its first instant.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _early_stop)
+    # Explicitly: one started as a background job inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _early_stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if args.daemonize:
         from driverlogd.service import daemonize
         log_file = args.log_file or daemonize.default_log_file(cfg)
@@ -97,13 +100,10 @@ def _early_stop(signum, frame):
 
 
 def _run(cfg, catalog):
-    # Patch before paramiko, sqlite users or sockets are imported: after here,
-    # every blocking call yields to the hub.
     from gevent import monkey
-    monkey.patch_all()
+    if not monkey.is_module_patched("threading"):
+        # Patching here would be too late: paramiko and the store are imported.
+        raise RuntimeError("driverlogd must be entered through driverlogd.__main__ "
+                           "(the `driverlogd` command or `python -m driverlogd`)")
     from driverlogd.service.app import Service
     return Service(cfg).run(catalog)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

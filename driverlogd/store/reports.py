@@ -1,7 +1,7 @@
 """The store's facts from Gerrit: CI reports, merges, and since when each CI
 account's reports are recorded. SQL only; the recorder decides what to write."""
 import hashlib
-from typing import Iterable, Iterator, Optional, Tuple
+from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 
 def digest(message: str) -> str:
@@ -50,10 +50,10 @@ class Reports:
         return self.db.execute("SELECT id, author, project, branch, created_on, message "
                                "FROM comments")
 
-    def holds_report(self, project: str, change: int, author: str) -> bool:
-        return self.db.execute("SELECT 1 FROM comments WHERE project = ? AND change = ? AND "
-                               "author = ? LIMIT 1", (project, change, author)).fetchone() \
-            is not None
+    def reporters_on(self, project: str, change: int) -> set:
+        """The accounts with a report on the change held (one indexed read)."""
+        return {a for (a,) in self.db.execute("SELECT DISTINCT author FROM comments WHERE "
+                                              "project = ? AND change = ?", (project, change))}
 
     # -- merges ----------------------------------------------------------------
 
@@ -90,7 +90,7 @@ class Reports:
         self.db.executemany("INSERT OR IGNORE INTO watching VALUES (?, ?, ?)",
                             [(a, p, since) for a, p in groups])
 
-    def watched_since(self, author: str, project: str) -> Optional[int]:
-        row = self.db.execute("SELECT since FROM watching WHERE author = ? AND project = ?",
-                              (author, project)).fetchone()
-        return row[0] if row else None
+    def watching(self) -> Dict[Tuple[str, str], int]:
+        """(account, repo) -> since when its reports are recorded."""
+        return {(a, p): t for a, p, t in self.db.execute("SELECT author, project, since "
+                                                         "FROM watching")}

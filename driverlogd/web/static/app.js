@@ -6,6 +6,8 @@
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
   var PAGE = 30, rowPx = 30;   // rows at most in a first page; a row's height, last seen
+  // style.css's phone layout, where rows are cards and the header is off screen.
+  var CARDS = window.matchMedia("(max-width: 760px)");
   var S = {drivers: [], releases: [], gen: null, view: [], first: 0, shown: 0, open: null, details: {},
            f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
   var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
@@ -15,7 +17,10 @@
   function readUrl() {
     var p = new URLSearchParams(location.search);
     Object.keys(S.f).forEach(function (k) { if (p.has(k)) S.f[k] = p.get(k); });
-    S.open = p.get("open");
+    // A driver's key is its three parts, each percent-encoded, joined by "/": in
+    // the URL as it is (encoding it again made %252F), so read it undecoded.
+    var m = /[?&]open=([^&]*)/.exec(location.search);
+    S.open = m ? m[1] : null;
   }
   function writeUrl() {
     var p = new URLSearchParams();
@@ -23,8 +28,8 @@
       var dflt = {sort: "project", order: "asc"}[k] || "";
       if (S.f[k] !== dflt) p.set(k, S.f[k]);
     });
-    if (S.open) p.set("open", S.open);
     var qs = p.toString();
+    if (S.open) qs += (qs ? "&" : "") + "open=" + S.open;
     history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
     var api = new URLSearchParams();
     ["project_id", "vendor", "q", "ci"].forEach(function (k) { if (S.f[k]) api.set(k, S.f[k]); });
@@ -157,7 +162,7 @@
       cols.forEach(function (c) {
         tr.appendChild(el("th", {scope: "col", role: "columnheader",
           className: c[0].indexOf("rel:") === 0 ? "rel" : "c-" + c[0]},
-          el("button", {type: "button", "data-sort": c[0]}, c[1],
+          el("button", {type: "button", "data-sort": c[0], tabindex: CARDS.matches ? "-1" : null}, c[1],
             el("span", {className: "arrow", "aria-hidden": "true"}))));
       });
     }
@@ -243,6 +248,15 @@
     $("more").hidden = S.shown >= S.view.length;
     $("earlier").hidden = S.first === 0;
   }
+  // What the count says is what the rows show: "N of M drivers" once all the
+  // matching ones are rendered, and how many are, while pages are still to come.
+  var statusNote = "";
+  function status(note) {
+    if (note !== undefined) statusNote = note;
+    var n = S.view.length, shown = S.shown - S.first;
+    $("status").textContent = (shown < n ? "Showing " + shown + " of " + n + " matching drivers (" +
+      S.drivers.length + " in all)" : n + " of " + S.drivers.length + " drivers") + statusNote;
+  }
   function more() {
     if (S.shown >= S.view.length) return;
     var tb = $("rows"), frag = document.createDocumentFragment(), end = Math.min(S.view.length, S.shown + PAGE * 2);
@@ -250,6 +264,7 @@
     tb.appendChild(frag);
     S.shown = end;
     $("more").hidden = S.shown >= S.view.length;
+    status();
   }
   function earlier() {
     if (!S.first) return;
@@ -258,6 +273,7 @@
     tb.insertBefore(frag, tb.firstChild);
     S.first = start;
     $("earlier").hidden = S.first === 0;
+    status();
   }
   // A first page is what fills the window and the observer's margin, by the
   // height rows had last time (each release column makes them taller); the
@@ -270,10 +286,11 @@
   function render(keepCount) {
     var page = pageSize();
     compute();
+    if (S.open && !S.view.some(function (d) { return d._key === S.open; })) S.open = null;
     renderFacets();
     header();
     renderRows(Math.max(page, keepCount ? S.shown - S.first : 0));
-    $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers";
+    status("");
     writeUrl();
   }
 
@@ -301,8 +318,7 @@
       if (live) {
         window.scrollTo(0, y);
         if (S.open) fetchDetail(S.open);
-        $("status").textContent = S.view.length + " of " + S.drivers.length + " drivers, updated " +
-          new Date().toLocaleTimeString();
+        status(", updated " + new Date().toLocaleTimeString());
       }
     }).catch(function () {
       $("status").textContent = "Could not load the drivers; retrying shortly.";
@@ -340,6 +356,8 @@
     Object.keys(DL.STATES).forEach(function (k) {
       legend.appendChild(el("li", null, DL.mark(k), " \u2014 " + DL.STATES[k].text));
     });
+    legend.appendChild(el("li", null, el("span", {className: "na"}, "\u00b7"),
+      " \u2014 the driver does not claim this release"));
     readUrl();
     var form = $("filters"), qTimer = null;
     form.addEventListener("change", function (e) { if (e.target.id !== "f-q") onFilter(e); });
@@ -369,6 +387,13 @@
       setOpen(S.open === k ? null : k);
       writeUrl();
       if (S.open) fetchDetail(S.open);
+    });
+    // Off screen, the header's sort buttons would take Tab presses with nothing
+    // visible focused; "Sort by" does their job there.
+    CARDS.addEventListener("change", function () {
+      $("head").querySelectorAll("button").forEach(function (b) {
+        if (CARDS.matches) b.setAttribute("tabindex", "-1"); else b.removeAttribute("tabindex");
+      });
     });
     $("more-btn").addEventListener("click", more);
     $("earlier-btn").addEventListener("click", earlier);

@@ -5,13 +5,12 @@ Pure: takes the decoded document, returns Problems located by path. It runs
 even when the schema failed, so it skips (silently) values of the wrong type:
 the schema has already said what is wrong with them.
 """
-import datetime
 import re
 from typing import List
 
-from .model import parse_start
+from .model import format_start, parse_start
 from .patterns import compile_checked
-from .problems import Problem
+from .problems import Problem, did_you_mean
 
 # Gerrit's account user name: letters, digits and . _ @ - ; starts and ends
 # with a letter or digit (Gerrit's USER_NAME_PATTERN).
@@ -82,7 +81,7 @@ def _check_releases(data, out):
         if prev is not None and day <= prev[1]:
             out.append(Problem.at(("releases", i, "start"), "order",
                                   f"release start dates must ascend: {start} is not after "
-                                  f"{_fmt(prev[1])} of $.releases[{prev[0]}]"))
+                                  f"{format_start(prev[1])} of $.releases[{prev[0]}]"))
         prev = (i, day)
     return {rid for _, rid in seen.values()}
 
@@ -105,18 +104,14 @@ def _check_series(r, i, seen, out):
         seen[name] = i
 
 
-def _fmt(day: datetime.date) -> str:
-    return day.strftime("%Y-") + ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-                                  "Sep", "Oct", "Nov", "Dec")[day.month - 1] + day.strftime("-%d")
-
-
 def _check_drivers(data, projects, releases, out):
     keys, prev = {}, None
     for i, d in _items(data, "drivers"):
         pid, vendor, name = _str(d, "project_id"), _str(d, "vendor"), _str(d, "name")
         if pid is not None and pid not in projects:
             out.append(Problem.at(("drivers", i, "project_id"), "reference",
-                                  f"project {pid!r} is not in $.projects"))
+                                  f"project {pid!r} is not in $.projects"
+                                  + did_you_mean(pid, projects)))
         if None not in (pid, vendor, name):
             key = (pid, vendor, name)
             if key in keys:
@@ -148,7 +143,8 @@ def _check_claims(d, i, releases, out):
             continue
         where = ("drivers", i, "releases", j)
         if rid not in releases:
-            out.append(Problem.at(where, "reference", f"release {rid!r} is not in $.releases"))
+            out.append(Problem.at(where, "reference", f"release {rid!r} is not in $.releases"
+                                  + did_you_mean(rid, releases)))
         if rid in seen:
             out.append(Problem.at(where, "duplicate", f"release {rid!r} is claimed twice"))
         seen.add(rid)
