@@ -15,11 +15,16 @@ from driverlogd.verdict.state import STATES as CI_STATES
 prometheus_client.disable_created_metrics()
 
 EVENT_TYPES = ("comment-added", "change-merged", "dropped-output", "other")
-BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed")
+BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed", "future")
 RELOAD_RESULTS = ("success", "failure")
 HTTP_HANDLERS = ("dashboard", "static", "api_v1", "api_1_0", "badge", "healthz", "metrics",
                  "other")
-HTTP_CODES = ("200", "304", "400", "404", "405", "413", "414", "500", "503")
+HTTP_CODES = ("200", "304", "400", "404", "405", "408", "413", "414", "431", "500", "503")
+# Why a request was refused (4xx): the app's reasons, then the server's.
+HTTP_BAD_REQUEST_REASONS = ("method", "too_large", "bad_query", "not_found", "malformed",
+                            "timeout")
+# Why the server closed a connection itself (web/server.py).
+HTTP_CLOSE_REASONS = ("idle_timeout", "idle_limit", "capacity", "busy", "lost")
 
 
 class Metrics:
@@ -80,8 +85,17 @@ class Metrics:
                                      registry=r)
         self.http_bad_requests = Counter(p + "http_bad_requests_total", "HTTP requests refused by reason",
                                          ["reason"], registry=r)
-        for reason in ("method", "too_large", "bad_query", "not_found"):
+        for reason in HTTP_BAD_REQUEST_REASONS:
             self.http_bad_requests.labels(reason)
+        self.http_connections_closed = Counter(
+            p + "http_connections_closed_total", "HTTP connections the server closed, by reason",
+            ["reason"], registry=r)
+        for reason in HTTP_CLOSE_REASONS:
+            self.http_connections_closed.labels(reason)
+        self.http_connections = Gauge(p + "http_connections", "HTTP connections open, and idle",
+                                      ["state"], registry=r)
+        for state in ("open", "idle"):
+            self.http_connections.labels(state)
         # Time to build an answer, not to send it: a slow client must not look like a slow API.
         self.http_request_seconds = Histogram(
             p + "http_request_duration_seconds", "Time to build an HTTP answer, by handler",

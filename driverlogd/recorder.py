@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from driverlogd import rederive
 from driverlogd.catalog.model import DriverKey
+from driverlogd.gerrit import position as stream_position
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded
 from driverlogd.readside.reads import Reads
 from driverlogd.verdict.ci_report import report_patchset
@@ -47,9 +48,11 @@ _LIMIT = 2 ** 62      # numbers SQLite stores as they are
 
 class Recorder:
     def __init__(self, store, catalog, metrics=None, stale_after: float = DEFAULT_STALE_AFTER,
-                 clock: Callable[[], float] = time.time, position_every: int = 60):
+                 clock: Callable[[], float] = time.time, position_every: int = 60,
+                 max_clock_skew: float = stream_position.DEFAULT_MAX_CLOCK_SKEW):
         """`position_every`: events no driver cares about write nothing, except
-        the stream position once it lags that many seconds (event time)."""
+        the stream position once it lags that many seconds (event time).
+        `max_clock_skew`: the position never goes past now plus this."""
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -59,7 +62,8 @@ class Recorder:
         self.reads = Reads(store, self.lock, stale_after, clock)
         self._listeners: List[Callable] = []
         self._askers: List[Callable[[], None]] = []
-        self._position = store.position()
+        self.max_clock_skew = max_clock_skew
+        self._position = stream_position.at_start(store.position(), clock(), max_clock_skew, log)
         # labels() costs more than inc(): look the two children up once.
         self._votes_counter = {True: metrics.votes.labels("pass"),
                                False: metrics.votes.labels("fail")} if metrics else {}
@@ -86,6 +90,7 @@ class Recorder:
     def mark_position(self, created_on: int) -> None:
         """Record that nothing before `created_on` is missing (a bootstrap that
         found no events), so the stream's catch-up starts there."""
+        created_on = stream_position.clamp(created_on, self.clock(), self.max_clock_skew)
         with self.lock, self.store.transaction():
             self.store.advance_position(created_on)
         self._position = created_on if self._position is None else max(self._position, created_on)
@@ -97,7 +102,8 @@ class Recorder:
         events = [c for c in map(self._clean, events) if c is not None]
         if not events:
             return
-        newest = max(e.created_on for e in events) if advance else None
+        newest = stream_position.clamp(max(e.created_on for e in events), self.clock(),
+                                       self.max_clock_skew) if advance else None
         relevant = [e for e in events if self._relevant(e)]
         if not relevant:
             if advance and (self._position is None

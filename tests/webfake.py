@@ -177,13 +177,14 @@ class ServerThread:
     """Runs make_app + serve in a thread of its own (with its own gevent hub),
     so tests can use blocking clients and mutate the fake meanwhile."""
 
-    def __init__(self, readmodel, metrics=None, **options):
+    def __init__(self, readmodel, metrics=None, limits=None, **options):
         import threading
 
         from driverlogd.metrics import Metrics
         self.rm = readmodel
         self.metrics = metrics or Metrics()
         self.options = options
+        self.limits = limits      # the server's (driverlogd.httplimits.Limits)
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -196,7 +197,7 @@ class ServerThread:
         from driverlogd.web import make_app, serve
         try:
             self.app = make_app(self.rm, self.metrics, **self.options)
-            server = serve(self.app, "127.0.0.1", 0)
+            server = serve(self.app, "127.0.0.1", 0, limits=self.limits)
             self.port = server.server_port
         except Exception as e:  # surfaced by __enter__
             self.error = e

@@ -14,6 +14,8 @@ before the client proves the link alive with a probe that must answer within
 kept at or under 30 s by default. Backoff between connection attempts is
 exponential with full jitter, from `backoff_initial` up to `backoff_max`, and
 starts again from the bottom once a connection has stayed up `healthy_after`.
+An event stamped more than `max_clock_skew` ahead of our clock is recorded but
+counted as `future`, and never moves the stream position past now + skew.
 """
 import dataclasses
 from typing import Any, Mapping, Tuple
@@ -42,6 +44,7 @@ class GerritConfig:
     # One `gerrit query` line is a whole change with every comment: on the
     # busiest changes megabytes, and those are where vendor CIs report most.
     max_query_line_bytes: int = 256 << 20
+    max_clock_skew: float = 300.0     # how far ahead of ours Gerrit's clock may run
 
     def __post_init__(self):
         if not isinstance(self.port, int) or not 0 < self.port < 65536:
@@ -59,6 +62,8 @@ class GerritConfig:
                      "command_timeout", "backoff_initial", "backoff_max"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"gerrit.{name} must be positive")
+        if not self.max_clock_skew >= 0:
+            raise ValueError("gerrit.max_clock_skew must be >= 0")
         if self.catchup_overlap < 0 or self.catchup_page < 1:
             raise ValueError("gerrit.catchup_overlap must be >= 0 and catchup_page >= 1")
 

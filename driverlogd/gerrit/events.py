@@ -9,9 +9,12 @@ import re
 import time
 from typing import Optional, Union
 
+from .position import MAX_TIMESTAMP
+
 # Gerrit begins every review message with the patch set it was left on; its
-# own messages (uploads, merges) do not.
-REVIEW_PREFIX = re.compile(r"Patch Set (\d+):")
+# own messages (uploads, merges) do not. More digits than 18: no patch set
+# (and no int() of 5,000 digits to raise in the recorder).
+REVIEW_PREFIX = re.compile(r"Patch Set (\d{1,18}):")
 
 
 class MalformedEvent(ValueError):
@@ -59,11 +62,42 @@ class DroppedOutput:
 Event = Union[CommentAdded, ChangeMerged, DroppedOutput]
 
 
-def _int(value, what):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MalformedEvent(f"{what} is not a number: {value!r}") from None
+# Change and patch set numbers, as SQLite stores them (Gerrit's are far below).
+MAX_NUMBER = 2 ** 62 - 1
+
+
+def _int(value, what, high=MAX_NUMBER):
+    """A whole number from 0 to `high`, as Gerrit 2 (strings) and 3 (numbers)
+    print it. Anything else (null, objects, inf, NaN, 1e400, -1) is MalformedEvent."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            number = int(value)
+        except (ValueError, OverflowError):     # "x", NaN; inf, 1e400
+            pass
+        else:
+            if 0 <= number <= high:
+                return number
+            raise MalformedEvent(f"{what} {_show(number)} is out of range")
+    raise MalformedEvent(f"{what} is not a number: {_show(value)}")
+
+
+def _show(value) -> str:
+    """A short, safe picture of a peer's value (never repr() a deep object)."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    return ascii(value)[:60]
+
+
+def _str(value, default: str = "") -> str:
+    """An optional string field; any other type counts as absent."""
+    return value if isinstance(value, str) and value else default
+
+
+def _created_on(value, now) -> int:
+    if value is None:     # older Gerrits: stamped with the time it was read
+        return int(now if now is not None else time.time())
+    # Past 9999 no date can show it: the position and verdicts must never hold it.
+    return _int(value, "eventCreatedOn (1970 to 9999)", MAX_TIMESTAMP)
 
 
 def _change(obj) -> ChangeRef:
@@ -77,8 +111,8 @@ def _change(obj) -> ChangeRef:
         raise MalformedEvent("change.branch missing or not a string")
     opened = change.get("createdOn")
     return ChangeRef(project, branch, _int(change.get("number"), "change.number"),
-                     str(change.get("url") or ""), str(change.get("status") or "NEW"),
-                     _int(opened, "change.createdOn") if opened is not None else 0)
+                     _str(change.get("url")), _str(change.get("status"), "NEW"),
+                     _int(opened, "change.createdOn", MAX_TIMESTAMP) if opened is not None else 0)
 
 
 def _patchset(obj) -> int:
@@ -92,24 +126,26 @@ def parse_event(obj, now: Optional[float] = None) -> Optional[Event]:
     """Turn one decoded stream line into an Event.
 
     Returns None for event types DriverLog does not use; raises MalformedEvent
-    for a line that claims a type we use but lacks what we need. An event
-    without `eventCreatedOn` (older Gerrits) is stamped with the time it was read.
+    (and nothing else, whatever the values) for a line that claims a type we
+    use but lacks what we need, or whose `eventCreatedOn` is no time between
+    1970 and 9999. An event without `eventCreatedOn` (older Gerrits) is
+    stamped with the time it was read.
     """
     if not isinstance(obj, dict):
         raise MalformedEvent("not a JSON object")
     kind = obj.get("type")
     if not isinstance(kind, str):
         raise MalformedEvent("no 'type'")
-    created = obj.get("eventCreatedOn")
-    created = int(now if now is not None else time.time()) if created is None \
-        else _int(created, "eventCreatedOn")
+    if kind not in ("comment-added", "change-merged", "dropped-output"):
+        return None
+    created = _created_on(obj.get("eventCreatedOn"), now)
     if kind == "comment-added":
         author = obj.get("author") if isinstance(obj.get("author"), dict) else {}
         comment = obj.get("comment")
         if not isinstance(comment, str):
             raise MalformedEvent("comment missing or not a string")
         return CommentAdded(_change(obj), _patchset(obj),
-                            str(author.get("username") or ""), comment, created)
+                            _str(author.get("username")), comment, created)
     if kind == "change-merged":
         return ChangeMerged(_change(obj), _patchset(obj), created)
     if kind == "dropped-output":

@@ -64,9 +64,15 @@ def decode(line: bytes):
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
         return BadLine("invalid_utf8", str(e))
-    if not text or text.isspace():     # what strip() would empty, without the copy
+    # Blank: JSON's own whitespace only (isspace() first, to skip the copy;
+    # it also says yes to \x1c or U+3000, which are no JSON and are counted).
+    if not text or (text.isspace() and not text.strip(" \t\r\n")):
         return None
     try:
-        return json.loads(text)
-    except ValueError as e:
+        value = json.loads(text)
+    except ValueError as e:     # also numbers past Python's 4,300-digit limit
         return BadLine("invalid_json", str(e))
+    except RecursionError:      # arrays or objects nested ~1,000 deep
+        return BadLine("invalid_json", "nested too deep")
+    # None means a blank line: a `null` line is no event, and counted so.
+    return BadLine("malformed", "not a JSON object: null") if value is None else value

@@ -5,20 +5,23 @@ Contract (the verdict engine's bootstrap and the stream's catch-up use it):
     q = GerritQuery(config, metrics)            # opens its own connection per call
     q.changes(query, *, comments=True, patch_sets=True, limit_per_page=None) -> Iterator[dict]
     q.catch_up(since, extra="") -> Iterator[Event]   # created_on >= since, oldest first
-    events_from_change(change: dict) -> list[Event]
+    q.events(query) -> Iterator[Event]               # every change's, bad rows skipped
+    events_from_change(change: dict) -> list[Event]  # raises MalformedEvent only
 
 `query` is a Gerrit query string built from `quoting.term(...)` pieces; it is
 checked again and single-quoted before it goes on the command line. Paging uses
 `--start` until the `stats` line says `moreChanges: false`. Each page is read
 whole before its changes are handed out, so a slow consumer never trips the
 command's deadline. Lines that are not JSON are counted in `bad_events` and
-skipped; an `{"type": "error"}` line raises `CommandError`.
+skipped, and so is a change whose fields make no events (counted `malformed`);
+an `{"type": "error"}` line raises `CommandError`.
 """
 import dataclasses
 import logging
 import re
 from typing import Iterator, List, Optional
 
+from ..ratelog import RateLimitedLog, printable
 from . import quoting
 from .config import GerritConfig
 from .events import REVIEW_PREFIX, ChangeMerged, Event, MalformedEvent, parse_event
@@ -26,6 +29,7 @@ from .lines import BadLine, decode
 from .ssh import CommandError, Connection, connect
 
 log = logging.getLogger(__name__)
+_bad_log = RateLimitedLog(log, every=10.0)
 
 # Gerrit writes one of these change messages when a change is submitted.
 _MERGED_MESSAGE = re.compile(r"Change has been successfully (merged|cherry-picked|rebased|pushed)")
@@ -40,7 +44,7 @@ class GerritQuery:
 
     def _bad(self, reason: str, detail: str) -> None:
         self.skipped += 1
-        log.warning("gerrit query: skipped a line (%s): %s", reason, detail[:200])
+        _bad_log("gerrit query: skipped a line (%s): %s", reason, printable(detail))
         if self.metrics is not None:
             self.metrics.bad_events.labels(reason).inc()
 
@@ -93,6 +97,19 @@ class GerritQuery:
             raise CommandError(f"{command!r} exited with status {status}: {err or 'no message'}")
         return rows, more
 
+    def _events(self, change) -> List[Event]:
+        """The change's events; none, counted, when a field makes no sense."""
+        try:
+            return events_from_change(change)
+        except MalformedEvent as e:
+            self._bad("malformed", f"change {_number_of(change)}: {e}")
+            return []
+
+    def events(self, query: str) -> Iterator[Event]:
+        """Every event of the changes `query` finds (the bootstrap's reading)."""
+        for change in self.changes(query):
+            yield from self._events(change)
+
     def catch_up(self, since: int, extra: str = "", keep=None) -> Iterator[Event]:
         """Events Gerrit can still tell about from `since` on, oldest first;
         only those `keep(event)` accepts, when given. They are held until the
@@ -101,16 +118,13 @@ class GerritQuery:
         query = quoting.time_term("since", since) + (f" {extra}" if extra else "")
         found = []
         for change in self.changes(query, comments=True, patch_sets=True):
-            try:
-                events = events_from_change(change)
-                # A merged change's whole answer is kept: reports posted before
-                # `since` may be ones the daemon never saw (it was not yet
-                # watching), and recording a known one again changes nothing.
-                whole = bool(events) and isinstance(events[-1], ChangeMerged)
-                found.extend(e for e in events
-                             if (whole or e.created_on >= since) and (keep is None or keep(e)))
-            except MalformedEvent as e:
-                self._bad("malformed", f"change {change.get('number')}: {e}")
+            events = self._events(change)
+            # A merged change's whole answer is kept: reports posted before
+            # `since` may be ones the daemon never saw (it was not yet
+            # watching), and recording a known one again changes nothing.
+            whole = bool(events) and isinstance(events[-1], ChangeMerged)
+            found.extend(e for e in events
+                         if (whole or e.created_on >= since) and (keep is None or keep(e)))
         found.sort(key=lambda e: e.created_on)     # stable: a change's own order is kept
         if self.metrics is not None:
             self.metrics.catchup_runs.inc()
@@ -118,15 +132,40 @@ class GerritQuery:
         return iter(found)
 
 
+def _number_of(change) -> str:
+    number = change.get("number") if isinstance(change, dict) else None
+    return printable(number, 30) if isinstance(number, (int, str)) else "?"
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value, what) -> int:
+    """A number of a query row (absent is 0); MalformedEvent for anything else."""
+    if not value:
+        return 0
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (ValueError, OverflowError):
+            pass
+    raise MalformedEvent(f"{what} is not a number")
+
+
 def _merged_on(change: dict) -> int:
-    for message in reversed(change.get("comments") or []):
-        if isinstance(message, dict) and _MERGED_MESSAGE.match(str(message.get("message") or "")):
-            return int(message.get("timestamp") or 0)
-    return int(change.get("lastUpdated") or 0)
+    for message in reversed(_list(change.get("comments"))):
+        if isinstance(message, dict) and _MERGED_MESSAGE.match(_text(message.get("message"))):
+            return _int(message.get("timestamp"), "comments[].timestamp")
+    return _int(change.get("lastUpdated"), "lastUpdated")
 
 
 def _patch_sets(change: dict) -> List[dict]:
-    sets = [p for p in change.get("patchSets") or [] if isinstance(p, dict)]
+    sets = [p for p in _list(change.get("patchSets")) if isinstance(p, dict)]
     if not sets and isinstance(change.get("currentPatchSet"), dict):
         sets = [change["currentPatchSet"]]
     return sets
@@ -144,32 +183,33 @@ def events_from_change(change: dict) -> List[Event]:
     """
     if not isinstance(change, dict):
         raise MalformedEvent("query row is not an object")
-    status = str(change.get("status") or "NEW")
+    status = _text(change.get("status")) or "NEW"
     merged_on = _merged_on(change) if status == "MERGED" else None
     sets = _patch_sets(change)
     base = {k: change.get(k) for k in ("project", "branch", "number", "url", "id", "createdOn")}
     events: List[Event] = []
-    for message in change.get("comments") or []:
+    for message in _list(change.get("comments")):
         if not isinstance(message, dict):
             continue
-        text = str(message.get("message") or "")
+        text = _text(message.get("message"))
         prefix = REVIEW_PREFIX.match(text)
         if not prefix:
             continue
-        when = int(message.get("timestamp") or 0)
+        when = _int(message.get("timestamp"), "comments[].timestamp")
         then = status
         if merged_on is not None:
             then = "MERGED" if when >= merged_on else "NEW"
         reviewer = message.get("reviewer") if isinstance(message.get("reviewer"), dict) else {}
         events.append(parse_event({
             "type": "comment-added", "change": dict(base, status=then),
-            "patchSet": {"number": int(prefix.group(1))},
+            "patchSet": {"number": prefix.group(1)},     # parse_event checks it
             "author": reviewer, "comment": text, "eventCreatedOn": when}))
     if merged_on is not None:
         current = change.get("currentPatchSet") or {}
         number = current.get("number") if isinstance(current, dict) and current else None
         if number is None:
-            number = max((int(p.get("number") or 0) for p in sets), default=None)
+            number = max((_int(p.get("number"), "patchSets[].number") for p in sets),
+                         default=None)
         merged = parse_event({"type": "change-merged", "change": dict(base, status="MERGED"),
                               "patchSet": {"number": number}, "eventCreatedOn": merged_on})
         # The answer held every comment: nothing more to ask Gerrit about it.

@@ -12,6 +12,9 @@ import datetime
 import re
 from typing import Iterable
 
+from .position import MAX_TIMESTAMP
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 # Project paths, branch names, usernames and e-mail-like account names.
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/@+~=-]{0,254}\Z")
 _OPERATORS = frozenset({
@@ -50,10 +53,17 @@ def term(operator: str, value) -> str:
 
 
 def timestamp(epoch_seconds: int) -> str:
-    """Gerrit's query time format, in UTC (the server's time zone is assumed UTC)."""
+    """Gerrit's query time format, in UTC (the server's time zone is assumed UTC).
+
+    Any number gives a time: it is held between the epoch and the last second
+    of year 9999 (NaN is the epoch), so a poisoned position can never stop a
+    catch-up query from being built."""
     if isinstance(epoch_seconds, bool) or not isinstance(epoch_seconds, (int, float)):
         raise UnsafeValue(f"timestamp must be a number, not {epoch_seconds!r}")
-    moment = datetime.datetime.fromtimestamp(max(0, int(epoch_seconds)), datetime.timezone.utc)
+    if epoch_seconds != epoch_seconds:     # NaN
+        epoch_seconds = 0
+    seconds = int(min(max(epoch_seconds, 0), MAX_TIMESTAMP))
+    moment = _EPOCH + datetime.timedelta(seconds=seconds)     # no C time_t involved
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -47,10 +47,13 @@ except ImportError:     # Python < 3.8 has no Protocol; the contract stays the s
 import paramiko
 
 from ..metrics import EVENT_TYPES, observe_many
+from ..ratelog import RateLimitedLog, printable
 from .backoff import Backoff
 from .config import GerritConfig
 from .events import DroppedOutput, MalformedEvent, parse_event
 from .lines import BadLine, LineSplitter, decode
+from .position import catchup_start, is_future
+from .position import limit as position_limit
 from .query import GerritQuery
 from .ssh import Connection, GerritError, NetworkError, connect
 
@@ -89,6 +92,9 @@ class StreamClient:
         self._backoff = Backoff(config.backoff_initial, config.backoff_max)
         # labels() costs more than inc(): look each child up once.
         self._counts = {t: metrics.events.labels(t) for t in EVENT_TYPES}
+        # Peers repeat themselves: a burst of bad lines or future stamps is one log line.
+        self._bad_log = RateLimitedLog(log, every=10.0)
+        self._future_log = RateLimitedLog(log, every=60.0)
         words = ["gerrit", "stream-events"]
         for kind in config.subscribe:
             words += ["-s", kind]
@@ -137,7 +143,7 @@ class StreamClient:
                 except GerritError as e:
                     reason = str(e)
                 except (paramiko.SSHException, OSError, EOFError) as e:
-                    reason = conn.closed_because or f"connection to {cfg.address} lost: {e}"
+                    reason = self._failure(conn, e)
                 except Exception as e:     # the sink failed: reconnect; catch-up re-delivers
                     log.exception("processing a Gerrit event failed")
                     reason = f"processing an event failed: {e}"
@@ -200,8 +206,19 @@ class StreamClient:
             self._count(seen)
             self._deliver(batch)
 
+    def _failure(self, conn: Connection, e: BaseException) -> str:
+        """Why the session ended. "connection lost" only when it was: an OS
+        error on a live link is a fault of ours, and said to be one."""
+        if conn.closed_because:
+            return conn.closed_because
+        if not conn.transport.is_active():
+            return f"connection to {self.config.address} lost: {e}"
+        log.error("gerrit %s: %s on a live connection", self.config.address,
+                  type(e).__name__, exc_info=e)
+        return f"{type(e).__name__} on a live connection to {self.config.address}: {e}"
+
     def _bad(self, reason: str, detail: str) -> None:
-        log.warning("gerrit stream: skipped a line (%s): %s", reason, detail[:200])
+        self._bad_log("gerrit stream: skipped a line (%s): %s", reason, printable(detail))
         self.metrics.bad_events.labels(reason).inc()
 
     def _event(self, line, seen):
@@ -216,6 +233,8 @@ class StreamClient:
             event = parse_event(obj)
         except MalformedEvent as e:
             return self._bad("malformed", str(e))
+        except Exception as e:     # whatever a line holds, it never ends the session
+            return self._bad("malformed", f"{type(e).__name__}: {e}")
         seen["other" if event is None else event.type] += 1
         return event
 
@@ -242,16 +261,33 @@ class StreamClient:
         for event in events:
             stamps[event.created_on] = stamps.get(event.created_on, 0) + 1
         now = time.time()
+        future = 0
         for created_on, n in stamps.items():
             observe_many(self.metrics.event_lag, max(0.0, now - created_on), n)
-        self.metrics.last_event_timestamp.set(max(stamps))
+            if is_future(created_on, now, self.config.max_clock_skew):
+                future += n
+        if future:
+            self._future(future, max(stamps), now)
+        # Held at now + skew, as the position is: the "no events" alert must not
+        # be silenced until some far-off date by one wrong clock.
+        self.metrics.last_event_timestamp.set(
+            min(max(stamps), position_limit(now, self.config.max_clock_skew)))
+
+    def _future(self, n: int, newest: int, now: float) -> None:
+        """Recorded, and their verdicts count; counted and said once a burst."""
+        self.metrics.bad_events.labels("future").inc(n)
+        self._future_log("gerrit %s: %d event(s) stamped up to %d s in the future (allowed "
+                         "clock skew %g s): recorded, but the stream position stays at now "
+                         "+ skew; is Gerrit's clock right?", self.config.address, n,
+                         newest - int(now), self.config.max_clock_skew)
 
     def _catch_up(self, conn: Connection, why: str) -> None:
         position = self.sink.position()
         if position is None:
             log.info("no stream position yet: no catch-up after %s (bootstrap is the engine's)", why)
             return
-        since = max(0, int(position) - self.config.catchup_overlap)
+        since = catchup_start(position, time.time(), self.config.catchup_overlap,
+                              self.config.max_clock_skew)
         self._set_state("catching-up", f"catching up from {since} after {why}")
         query = GerritQuery(self.config, self.metrics, connection=conn)
         events = list(query.catch_up(since, self.catchup_extra,

@@ -22,7 +22,7 @@ from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
 from driverlogd.gerrit.backoff import Backoff
 from driverlogd.gerrit.config import GerritConfig
-from driverlogd.gerrit.query import GerritQuery, events_from_change
+from driverlogd.gerrit.query import GerritQuery
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
@@ -96,16 +96,19 @@ class Service:
             raise OSError(f"state_dir {cfg.state_dir}: {e.strerror}") from None
         self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
         self.recorder = Recorder(self.store, catalog, self.metrics,
-                                 stale_after=cfg.stale_after_days * 86400)
+                                 stale_after=cfg.stale_after_days * 86400,
+                                 max_clock_skew=cfg.max_clock_skew)
         self.model = LiveReadModel(self.recorder, show_emails=cfg.show_emails)
         if cfg.export_path:
             self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
             self.exporter.start()
         self.gerrit = GerritConfig(host=cfg.gerrit_host, port=cfg.gerrit_port,
                                    username=cfg.gerrit_username, key_file=cfg.key_file,
-                                   known_hosts=cfg.known_hosts, subscribe=cfg.subscribe)
+                                   known_hosts=cfg.known_hosts, subscribe=cfg.subscribe,
+                                   max_clock_skew=cfg.max_clock_skew)
         try:
-            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port)
+            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port,
+                                limits=cfg.http_limits, metrics=self.metrics)
         except OSError as e:
             raise OSError(f"cannot listen on {cfg.http_host}:{cfg.http_port}: {e.strerror}") \
                 from None
@@ -178,8 +181,7 @@ class Service:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             try:
-                for change in client.changes(q):
-                    yield from events_from_change(change)
+                yield from client.events(q)     # a bad row is counted, not the query's end
             finally:
                 skipped += client.skipped
         try:

@@ -13,6 +13,9 @@ from typing import Optional, Tuple
 
 import yaml
 
+from driverlogd.gerrit.position import DEFAULT_MAX_CLOCK_SKEW
+from driverlogd.httplimits import Limits
+
 SUBSCRIBABLE = ("comment-added", "change-merged", "patchset-created", "change-abandoned",
                 "change-restored", "ref-updated")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -41,12 +44,14 @@ class Config:
     log_level: str = "INFO"
     show_emails: bool = False
     bootstrap_limit: int = 50
+    max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW
+    http_limits: Limits = Limits()
 
 
 _TOP = {"gerrit", "catalog", "state_dir", "http", "stale_after_days", "export",
         "log_level", "show_emails", "bootstrap_limit"}
-_GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe"}
-_HTTP = {"host", "port"}
+_GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew"}
+_HTTP = {"host", "port", *Limits.NAMES}
 
 
 def load(path: str) -> Config:
@@ -95,6 +100,9 @@ def parse(data, path: str) -> Config:
         log_level=level,
         show_emails=p.boolean(top.get("show_emails", False), "show_emails"),
         bootstrap_limit=int(p.number(top.get("bootstrap_limit", 50), "bootstrap_limit")),
+        max_clock_skew=p.number(gerrit.get("max_clock_skew", DEFAULT_MAX_CLOCK_SKEW),
+                                "gerrit.max_clock_skew"),
+        http_limits=p.limits(http),
     )
 
 
@@ -154,6 +162,12 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             self.fail(setting, "must be a positive number")
         return value
+
+    def limits(self, http):
+        try:
+            return Limits(**{k: http[k] for k in Limits.NAMES if k in http})
+        except ValueError as e:
+            self.fail(str(e).split(" ", 1)[0], str(e).split(" ", 1)[1])
 
     def boolean(self, value, setting):
         if not isinstance(value, bool):
