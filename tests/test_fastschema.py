@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from driverlogd.catalog import fastschema
+from driverlogd.catalog.schemacheck import UnusableSchema
 from driverlogd.catalog.schemacheck import check as schema_check
 
 URIS = {4: "http://json-schema.org/draft-04/schema#",
@@ -119,7 +120,12 @@ def test_same_verdict_as_jsonschema(draft, data):
             continue
         if fast is not None:
             assert fast(doc) == expected, (schema, doc)
-        assert (schema_check(doc, schema) == []) == expected, (schema, doc)
+        try:
+            problems = schema_check(doc, schema)
+        except UnusableSchema:   # jsonschema stopped at the first error; the gate reads on
+            assert '"$id"' in json.dumps(schema) or '"id"' in json.dumps(schema)
+            continue
+        assert (problems == []) == expected, (schema, doc)
 
 
 def test_the_draft_table_is_jsonschemas():

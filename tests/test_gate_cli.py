@@ -104,6 +104,19 @@ def test_unusable_arguments_or_files_exit_2(args, words):
     assert words in proc.stderr
 
 
+def test_a_schema_whose_ref_leads_nowhere_is_unusable(tmp_path):
+    # A nested $id moves the base, so '#/definitions/d' points nowhere: jsonschema
+    # cannot apply it (found by the fast path's differential test).
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({
+        "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string",
+        "anyOf": [{"$ref": "#/definitions/d", "$id": "http://example.com/nested"}],
+        "definitions": {"d": {}}}))
+    proc = gate(SAMPLE, "--schema", schema)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "unusable schema" in proc.stderr and "does not exist" in proc.stderr
+
+
 def test_an_invalid_schema_is_unusable(tmp_path):
     schema = tmp_path / "s.json"
     schema.write_text('{"type": 5}')

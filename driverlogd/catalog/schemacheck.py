@@ -39,7 +39,13 @@ def schema_errors(schema: dict) -> List[str]:
     return []
 
 
+class UnusableSchema(ValueError):
+    """A user-supplied schema that jsonschema cannot apply (a $ref to nowhere)."""
+
+
 def check(data, schema: Optional[dict] = None) -> List[Problem]:
+    """The document's schema problems; UnusableSchema when the schema itself
+    cannot be applied, which is no fault of the document."""
     schema = default_schema() if schema is None else schema
     fast = _fast(schema)
     try:
@@ -47,7 +53,12 @@ def check(data, schema: Optional[dict] = None) -> List[Problem]:
             return []
     except RecursionError:
         pass                  # jsonschema says so, with the path
-    return list(_jsonschema_problems(data, schema))
+    try:
+        return list(_jsonschema_problems(data, schema))
+    except RecursionError:
+        raise
+    except Exception as e:    # jsonschema's reference errors have no public class
+        raise UnusableSchema(f"{type(e).__name__}: {str(e)[:300]}") from None
 
 
 def _validator_class(schema):

@@ -72,10 +72,13 @@ def run(args) -> int:
             return _unusable(f"cannot read schema {args.schema}: {e.strerror or e}", args.format)
         except (ValueError, RecursionError) as e:
             return _unusable(f"unusable schema {args.schema}: {str(e)[:300]}", args.format)
+    from driverlogd.catalog.schemacheck import UnusableSchema
     try:
         result = _check_stdin(schema) if args.file == "-" else check_file(args.file, schema)
     except OSError as e:
         return _unusable(f"cannot read {args.file}: {e.strerror or e}", args.format)
+    except UnusableSchema as e:
+        return _unusable(f"unusable schema {args.schema}: {e}", args.format)
     changes, label = None, ""
     if args.base and args.file == "-" and not os.path.isfile(args.base):
         return _unusable("--base with FILE '-' must be a file: a git revision needs "
