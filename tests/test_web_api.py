@@ -173,12 +173,15 @@ def test_head_etag_and_gzip(srv, rm):
     status, headers, body = request(srv.url, "/api/v1/drivers", headers={"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
     assert json.loads(gzip.decompress(body))["total"] == 7
-    # Again: served from the cached gzip copy, with the same headers.
+    # Again: served from the cached gzip copy, with the same headers (but the
+    # Date, which the next second may change).
+    def undated(h):
+        return {k: v for k, v in h.items() if k != "date"}
     again = request(srv.url, "/api/v1/drivers", headers={"Accept-Encoding": "gzip"})
-    assert again[2] == body and again[1] == headers
+    assert again[2] == body and undated(again[1]) == undated(headers)
     csv = request(srv.url, "/api/v1/drivers.csv", headers={"Accept-Encoding": "gzip"})[1]
     csv_again = request(srv.url, "/api/v1/drivers.csv", headers={"Accept-Encoding": "gzip"})[1]
-    assert csv_again == csv and "attachment" in csv["content-disposition"]
+    assert undated(csv_again) == undated(csv) and "attachment" in csv["content-disposition"]
     rm.set_verdict(ACME, "Liberty", False)   # a new generation: the old ETag is stale
     assert request(srv.url, "/api/v1/drivers", headers={"If-None-Match": etag})[0] == 200
 
