@@ -14,8 +14,6 @@ from typing import Callable, Iterable
 
 import gevent.event
 
-from driverlogd.gerrit.events import MalformedEvent
-from driverlogd.gerrit.query import events_from_change
 from driverlogd.gerrit.quoting import UnsafeValue, term
 
 log = logging.getLogger(__name__)
@@ -31,15 +29,16 @@ def change_query(project: str, change: int) -> str:
 
 
 class Asker:
-    def __init__(self, recorder, changes: Callable[[Iterable[str]], Iterable],
+    def __init__(self, recorder, answers: Callable[[Iterable[str]], Iterable],
                  metrics=None, clock: Callable[[], float] = time.time,
                  retry_first: float = 1.0, retry_max: float = 300.0):
-        """`changes(queries)` runs each query string and yields, per query,
-        the list of change rows Gerrit answered with (a generator, so one
-        connection serves a batch); it raises when Gerrit cannot be reached."""
+        """`answers(queries)` runs each query string and yields, per query, the
+        list of events Gerrit's answer holds (GerritQuery.events: a bad row
+        counted and skipped); a generator, so one connection serves a batch.
+        It raises when Gerrit cannot be reached."""
         self.recorder = recorder
         self.store = recorder.store
-        self.changes = changes
+        self.answers = answers
         self.metrics = metrics
         self.clock = clock
         # A failed question waits retry_first, doubled per attempt up to retry_max
@@ -73,20 +72,20 @@ class Asker:
                 self.recorder.answered(project, change)
         answered = 0
         if todo:
-            answers = iter(self.changes([q.query for q in todo]))
+            answers = iter(self.answers([q.query for q in todo]))
             for i, q in enumerate(todo):
                 try:
-                    rows = next(answers)
+                    events = next(answers)
                 except StopIteration:
-                    rows = None
+                    events = None
                 except Exception as e:       # Gerrit unreachable, a timeout: all wait
                     for waiting in todo[i:]:
                         self._failed(waiting, e)
                     break
-                if rows is None:
+                if events is None:
                     self._failed(q, "no answer")
                     continue
-                self._record(q, rows)
+                self._record(q, events)
                 answered += 1
             close = getattr(answers, "close", None)
             if close is not None:
@@ -95,13 +94,7 @@ class Asker:
             self.metrics.questions_waiting.set(self.store.questions_waiting())
         return answered
 
-    def _record(self, q, rows):
-        events = []
-        for row in rows:
-            try:
-                events.extend(events_from_change(row))
-            except MalformedEvent as e:
-                log.warning("answer about change %s of %s: %s", q.change, q.project, e)
+    def _record(self, q, events):
         self.recorder.handle_batch(events, advance=False)
         # Not merged after all, or not found: nothing more Gerrit can tell.
         self.recorder.answered(q.project, q.change)

@@ -143,12 +143,12 @@ class Service:
 
     def _ask_gerrit(self, queries):
         """The asker's queries on one connection of its own: per query, the
-        change rows Gerrit answered (a GerritError when it cannot be reached)."""
+        events of Gerrit's answer (a GerritError when it cannot be reached)."""
         conn = connect(self.gerrit)
         try:
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             for q in queries:
-                yield list(client.changes(q, limit_per_page=1))
+                yield list(client.events(q))
         finally:
             conn.close()
 
