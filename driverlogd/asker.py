@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Callable, Iterable
 
+import gevent
 import gevent.event
 
 from driverlogd.gerrit.quoting import UnsafeValue, term
@@ -58,7 +59,8 @@ class Asker:
             due = self.store.next_question_due()
             wait = IDLE if due is None else max(0.0, min(IDLE, due - self.clock()))
             if wait:
-                self._wake.wait(wait)
+                # Either wakes it: a stop must not wait out an idle sleep.
+                gevent.wait([self._wake, stopping], timeout=wait, count=1)
 
     def ask_due(self) -> int:
         """Ask the questions now due, one query each; returns how many were answered."""
