@@ -31,7 +31,8 @@ class Daemon:
     started is killed when its test ends, if still running (conftest.py)."""
     started = []
 
-    def __init__(self, tmp_path, standin, catalog=SAMPLE, extra=""):
+    def __init__(self, tmp_path, standin, catalog=SAMPLE, extra="", username="driverlog",
+                 gerrit=""):
         self.dir = tmp_path
         self.catalog = tmp_path / "default_data.json"
         if pathlib.Path(catalog) != self.catalog:
@@ -40,17 +41,19 @@ class Daemon:
         self.config = tmp_path / "driverlogd.yaml"
         self.standin = standin
         self.extra = extra
+        self.username = username      # the stand-in's faults can aim at one account
+        self.gerrit = gerrit          # more of the gerrit: mapping, ", key: value, ..."
         self.proc = None
         self.port = None
 
     def write_config(self, http_port):
         self.config.write_text(
-            "gerrit: {host: 127.0.0.1, port: %d, username: driverlog,\n"
-            "         key_file: %s, known_hosts: %s}\n"
+            "gerrit: {host: 127.0.0.1, port: %d, username: %s,\n"
+            "         key_file: %s, known_hosts: %s%s}\n"
             "catalog: default_data.json\nstate_dir: state\nexport: state/merged.json\n"
             "http: {host: 127.0.0.1, port: %d}\n%s"
-            % (self.standin.server.port, self.standin.client_key, self.standin.known_hosts,
-               http_port, self.extra))
+            % (self.standin.server.port, self.username, self.standin.client_key,
+               self.standin.known_hosts, self.gerrit, http_port, self.extra))
 
     def start(self, env=None, args=(), wait=True, preexec_fn=None):
         import socket
