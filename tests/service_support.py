@@ -26,6 +26,17 @@ def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def small_catalog(path, active=3):
+    """The sample catalog with only its newest `active` releases active, at
+    `path`: a bootstrap of a few queries a CI, for tests that start many daemons.
+    Returns the catalog data."""
+    data = json.loads(SAMPLE.read_text())
+    for r in [r for r in data["releases"] if r.get("active", True)][:-active]:
+        r["active"] = False
+    pathlib.Path(path).write_text(json.dumps(data, indent=2))
+    return data
+
+
 class Daemon:
     """driverlogd --config, in a subprocess, on an ephemeral HTTP port. Every one
     started is killed when its test ends, if still running (conftest.py)."""

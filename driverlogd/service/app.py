@@ -18,6 +18,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
+from driverlogd import unmerged
 from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
@@ -235,6 +236,10 @@ class Service:
             log.log(logging.WARNING if skipped else logging.INFO,
                     "bootstrap done: %(queries)d queries, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
+            # The reports a replica watching all along holds, on changes not merged.
+            log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
+                     "%(events)d events", unmerged.read(catalog, query, self.recorder, log,
+                                                        self.cfg.bootstrap_limit, groups))
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
