@@ -61,3 +61,18 @@ def test_a_reload_bootstrapping_new_ci_accounts_keeps_the_replica_in(tmp_path, s
     s.hold_queries(False)
     wait_for(lambda: health(d) == ready, what="the reason once the reload's bootstrap is done")
     assert d.stop() == 0
+
+
+def test_a_bootstrap_that_lost_a_query_is_retried_and_only_then_ready(tmp_path, standin):
+    s = standin.server
+    s.hold_queries(True)
+    d = Daemon(tmp_path, standin, gerrit=QUICK).start(wait=False)
+    wait_for(lambda: [c for c in s.commands if c.startswith("gerrit query")],
+             what="the bootstrap's first query")
+    s.drop_streams()                               # Gerrit goes away mid-query ...
+    s.hold_queries(False)                          # ... and comes back
+    wait_for(lambda: "bootstrapping: incomplete" in health(d)[1]["reason"],
+             what="the bootstrap to say it is incomplete")
+    status, doc = wait_for(lambda: (h := health(d))[0] == 200 and h, what="200 after a retry")
+    assert d.log_text().count("bootstrap done:") >= 2
+    assert d.stop() == 0

@@ -222,7 +222,10 @@ class Service:
 
         def query(q):
             nonlocal conn, skipped
-            if conn.closed_because:
+            if conn.closed_because or not conn.transport.is_active():
+                # Gone (Gerrit restarted, the link dropped): every later query
+                # would fail on it too, so the next one connects afresh.
+                conn.close()
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             try:
