@@ -26,12 +26,24 @@ def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def small_catalog(path, active=3):
+    """The sample catalog with only its newest `active` releases active, at
+    `path`: a bootstrap of a few queries a CI, for tests that start many daemons.
+    Returns the catalog data."""
+    data = json.loads(SAMPLE.read_text())
+    for r in [r for r in data["releases"] if r.get("active", True)][:-active]:
+        r["active"] = False
+    pathlib.Path(path).write_text(json.dumps(data, indent=2))
+    return data
+
+
 class Daemon:
     """driverlogd --config, in a subprocess, on an ephemeral HTTP port. Every one
     started is killed when its test ends, if still running (conftest.py)."""
     started = []
 
-    def __init__(self, tmp_path, standin, catalog=SAMPLE, extra=""):
+    def __init__(self, tmp_path, standin, catalog=SAMPLE, extra="", username="driverlog",
+                 gerrit=""):
         self.dir = tmp_path
         self.catalog = tmp_path / "default_data.json"
         if pathlib.Path(catalog) != self.catalog:
@@ -40,17 +52,19 @@ class Daemon:
         self.config = tmp_path / "driverlogd.yaml"
         self.standin = standin
         self.extra = extra
+        self.username = username      # the stand-in's faults can aim at one account
+        self.gerrit = gerrit          # more of the gerrit: mapping, ", key: value, ..."
         self.proc = None
         self.port = None
 
     def write_config(self, http_port):
         self.config.write_text(
-            "gerrit: {host: 127.0.0.1, port: %d, username: driverlog,\n"
-            "         key_file: %s, known_hosts: %s}\n"
+            "gerrit: {host: 127.0.0.1, port: %d, username: %s,\n"
+            "         key_file: %s, known_hosts: %s%s}\n"
             "catalog: default_data.json\nstate_dir: state\nexport: state/merged.json\n"
             "http: {host: 127.0.0.1, port: %d}\n%s"
-            % (self.standin.server.port, self.standin.client_key, self.standin.known_hosts,
-               http_port, self.extra))
+            % (self.standin.server.port, self.username, self.standin.client_key,
+               self.standin.known_hosts, self.gerrit, http_port, self.extra))
 
     def start(self, env=None, args=(), wait=True, preexec_fn=None):
         import socket

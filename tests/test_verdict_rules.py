@@ -16,6 +16,7 @@ from driverlogd.verdict import (
     votes_for,
 )
 from driverlogd.verdict.ci_report import _found
+from driverlogd.verdict.state import current
 from tests.verdict_support import ACME, ISCSI, SMB3, catalog, cloudbase_report, ts
 
 CAT = catalog()
@@ -140,6 +141,16 @@ def test_ci_state():
     assert ci_state(True, now - 3600, False, now) == "failing"
     assert ci_state(True, now - 31 * 86400, True, now) == "silent"
     assert ci_state(True, now - 31 * 86400, True, now, stale_after=40 * 86400) == "passing"
+
+
+def test_the_current_result_never_depends_on_the_order_verdicts_came_in():
+    t = ts("2018-10-01")
+    stein = {"timestamp": t, "change": 7, "patchset": 1, "result": False}
+    rocky = {"timestamp": t, "change": 9, "patchset": 2, "result": True}   # same second
+    assert current([stein, rocky], None) is True and current([rocky, stein], None) is True
+    older = dict(rocky, timestamp=t - 1)
+    assert current([older, stein], (t + 5, True)) is False      # a verdict beats any vote
+    assert current([], (t, False)) is False and current([], None) is None
 
 
 def test_health_rates():

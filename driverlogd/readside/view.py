@@ -10,7 +10,7 @@ from typing import Dict, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
 from driverlogd.verdict.health import DEFAULT_WINDOW_VOTES, latest
-from driverlogd.verdict.state import DEFAULT_STALE_AFTER, ci_state
+from driverlogd.verdict.state import DEFAULT_STALE_AFTER, ci_state, current
 
 
 class View:
@@ -45,11 +45,7 @@ class View:
 
     def current(self, key: DriverKey) -> Optional[bool]:
         """Result of the newest verdict; before any, of the newest vote."""
-        verdicts = self.verdicts.get(key)
-        if verdicts:
-            return max(verdicts.values(), key=lambda v: v["timestamp"])["result"]
-        newest = self._newest.get(key)
-        return newest[1] if newest else None
+        return current(self.verdicts.get(key, {}).values(), self._newest.get(key))
 
     def last_vote(self, key: DriverKey) -> Optional[int]:
         newest = self._newest.get(key)

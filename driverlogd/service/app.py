@@ -1,6 +1,7 @@
 """driverlogd's wiring: catalog → store → recorder ← stream; web reads the recorder.
 
-Greenlets: the Gerrit stream (after a bootstrap on an empty store), the asker
+Greenlets: the Gerrit stream (after a bootstrap on an empty store, retried
+with backoff while a query of it fails), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
 (metrics, the change feed, the export), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
@@ -17,6 +18,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
+from driverlogd import unmerged
 from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
@@ -29,6 +31,7 @@ from driverlogd.metrics import Metrics
 from driverlogd.readside import gauges
 from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder
+from driverlogd.service.readiness import Readiness
 from driverlogd.service.sdnotify import Notifier
 from driverlogd.store.db import Store, StoreError
 from driverlogd.verdict.votes import ci_groups
@@ -36,7 +39,6 @@ from driverlogd.web import make_app, serve
 
 log = logging.getLogger("driverlogd")
 TICK_SECONDS = 2.0
-READY_STATES = ("streaming", "catching-up", "bootstrapping")
 
 
 def catchup_scope(catalog) -> str:
@@ -71,6 +73,8 @@ class Service:
         self.stopping = gevent.event.Event()
         self.exporter = None
         self.stream = None
+        self.readiness = Readiness()
+        self._retry = None          # the greenlet retrying an incomplete bootstrap
 
     # -- start ----------------------------------------------------------------
 
@@ -98,6 +102,8 @@ class Service:
         self.recorder = Recorder(self.store, catalog, self.metrics,
                                  stale_after=cfg.stale_after_days * 86400,
                                  max_clock_skew=cfg.max_clock_skew)
+        if not bootstrap_mod.needs_bootstrap(self.store):
+            self.readiness.bootstrap = None
         self.model = LiveReadModel(self.recorder, show_emails=cfg.show_emails)
         if cfg.export_path:
             self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
@@ -105,7 +111,9 @@ class Service:
         self.gerrit = GerritConfig(host=cfg.gerrit_host, port=cfg.gerrit_port,
                                    username=cfg.gerrit_username, key_file=cfg.key_file,
                                    known_hosts=cfg.known_hosts, subscribe=cfg.subscribe,
-                                   max_clock_skew=cfg.max_clock_skew)
+                                   max_clock_skew=cfg.max_clock_skew,
+                                   backoff_initial=cfg.backoff_initial,
+                                   backoff_max=cfg.backoff_max)
         try:
             self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port,
                                 limits=cfg.http_limits, metrics=self.metrics)
@@ -123,10 +131,13 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             gevent.signal_handler(sig, self.stop)
         gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
+        self._publish_readiness()
         workers = [gevent.spawn(self._follow), gevent.spawn(self._tick),
                    gevent.spawn(self.asker.run, self.stopping)]
         if self.notifier.watchdog_interval:
             workers.append(gevent.spawn(self._watchdog))
+        # READY=1 means "up and serving", not "caught up": a bootstrap may take
+        # longer than systemd waits for a start. STATUS= and /healthz say which.
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers on port "
                             f"{self.server.server_port}")
         return workers
@@ -139,7 +150,17 @@ class Service:
             if ran and self.recorder.position() is None:
                 # Nothing found: stream from the bootstrap's start, not from now.
                 self.recorder.mark_position(started)
+            if ran and bootstrap_mod.needs_bootstrap(self.store):
+                # Some query failed: the stream goes on meanwhile (recording is
+                # idempotent), and /healthz stays 503 until a retry completes.
+                self._retry = gevent.spawn(self._bootstrap_until_done)
         self.stream.run()
+
+    def _bootstrap_until_done(self):
+        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
+        while bootstrap_mod.needs_bootstrap(self.store):
+            if self.stopping.wait(backoff.next()) or not self._bootstrap(self.recorder.catalog):
+                return
 
     def _ask_gerrit(self, queries):
         """The asker's queries on one connection of its own: per query, the
@@ -152,9 +173,10 @@ class Service:
         finally:
             conn.close()
 
-    def _connect_for_bootstrap(self):
+    def _connect_for_bootstrap(self, initial):
         """Connect, waiting out failures (a wrong host key, auth, network) with
-        backoff and saying why, as the stream client does."""
+        backoff and saying why (in /healthz too for the `initial` bootstrap),
+        as the stream client does."""
         backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
         while not self.stopping.is_set():
             try:
@@ -163,21 +185,47 @@ class Service:
                 self.metrics.stream_connect_failures.labels(e.reason).inc()
                 delay = backoff.next()
                 log.error("bootstrap: %s; retrying in %.1f s", e, delay)
-                self._stream_state("backoff", f"{e}; retrying in {delay:.1f} s")
+                if initial:
+                    self._bootstrap_state(f"{e}; retrying in {delay:.1f} s")
                 self.stopping.wait(delay)
         return None
 
     def _bootstrap(self, catalog, groups=None):
-        conn = self._connect_for_bootstrap()
+        """The whole bootstrap, or (`groups`) a reload's for CI accounts new to
+        the catalog; see readiness.py for what each means to /healthz.
+        Returns False when stopped before it could run."""
+        initial = groups is None
+        if not initial:
+            self.readiness.account_bootstraps += 1
+            self._publish_readiness()
+        try:
+            ran = self._run_bootstrap(catalog, groups)
+        finally:
+            if not initial:
+                self.readiness.account_bootstraps -= 1
+                self._publish_readiness()
+        if initial and ran:
+            self._bootstrap_state(
+                "incomplete: a query failed (see the log); trying again"
+                if bootstrap_mod.needs_bootstrap(self.store) else None)
+        return ran
+
+    def _run_bootstrap(self, catalog, groups):
+        initial = groups is None
+        conn = self._connect_for_bootstrap(initial)
         if conn is None:
             return False
-        self._stream_state("bootstrapping", "reading recent merged changes per CI")
+        if initial:
+            self._bootstrap_state("reading recent merged changes per CI")
 
         skipped = 0
 
         def query(q):
             nonlocal conn, skipped
-            if conn.closed_because:
+            if conn.closed_because or not conn.transport.is_active():
+                # Gone (Gerrit restarted, the link dropped): every later query
+                # would fail on it too, so the next one connects afresh.
+                conn.close()
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             try:
@@ -191,6 +239,10 @@ class Service:
             log.log(logging.WARNING if skipped else logging.INFO,
                     "bootstrap done: %(queries)d queries, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
+            # The reports a replica watching all along holds, on changes not merged.
+            log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
+                     "%(events)d events", unmerged.read(catalog, query, self.recorder, log,
+                                                        self.cfg.bootstrap_limit, groups))
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
@@ -200,8 +252,18 @@ class Service:
     # -- state, health, periodic work ------------------------------------------
 
     def _stream_state(self, state, reason):
-        self.model.set_readiness(state in READY_STATES, reason)
-        self.notifier.status(reason)
+        self.readiness.stream, self.readiness.stream_reason = state, reason
+        self._publish_readiness()
+
+    def _bootstrap_state(self, why):
+        """Why the initial bootstrap is not done yet; None once it is."""
+        self.readiness.bootstrap = why
+        self._publish_readiness()
+
+    def _publish_readiness(self):
+        ready, why = self.readiness.answer()
+        self.model.set_readiness(ready, why)
+        self.notifier.status(why)
 
     def _tick(self):
         first = True
@@ -259,6 +321,8 @@ class Service:
 
     def _shutdown(self, workers):
         self.stream.stop()
+        if self._retry is not None:
+            workers.append(self._retry)
         self.server.stop(timeout=2)
         gevent.joinall(workers, timeout=2)
         gevent.killall([w for w in workers if not w.dead], timeout=1)

@@ -45,12 +45,15 @@ class Config:
     show_emails: bool = False
     bootstrap_limit: int = 50
     max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW
+    backoff_initial: float = 1.0
+    backoff_max: float = 300.0
     http_limits: Limits = Limits()
 
 
 _TOP = {"gerrit", "catalog", "state_dir", "http", "stale_after_days", "export",
         "log_level", "show_emails", "bootstrap_limit"}
-_GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew"}
+_GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew",
+           "backoff_initial", "backoff_max"}
 _HTTP = {"host", "port", *Limits.NAMES}
 
 
@@ -79,6 +82,10 @@ def parse(data, path: str) -> Config:
     if not isinstance(subscribe, list) or not subscribe or \
             any(s not in SUBSCRIBABLE for s in subscribe):
         p.fail("gerrit.subscribe", f"must be a list of event types from {', '.join(SUBSCRIBABLE)}")
+    backoff_initial = p.number(gerrit.get("backoff_initial", 1.0), "gerrit.backoff_initial")
+    backoff_max = p.number(gerrit.get("backoff_max", 300.0), "gerrit.backoff_max")
+    if backoff_max < backoff_initial:
+        p.fail("gerrit.backoff_max", f"must be at least gerrit.backoff_initial ({backoff_initial})")
     level = str(top.get("log_level", "INFO")).upper()
     if level not in LOG_LEVELS:
         p.fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
@@ -102,6 +109,8 @@ def parse(data, path: str) -> Config:
         bootstrap_limit=int(p.number(top.get("bootstrap_limit", 50), "bootstrap_limit")),
         max_clock_skew=p.number(gerrit.get("max_clock_skew", DEFAULT_MAX_CLOCK_SKEW),
                                 "gerrit.max_clock_skew"),
+        backoff_initial=backoff_initial,
+        backoff_max=backoff_max,
         http_limits=p.limits(http),
     )
 

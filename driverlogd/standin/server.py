@@ -7,7 +7,9 @@
                                                    approvals={"Verified": 1})
     server.merge(n); server.abandon(n)
     faults: drop_streams(), go_silent(), refuse_connections(True/False),
-            lose_events(True/False), emit_dropped_output(), emit_raw(b"...\\n")
+            lose_events(True/False), emit_dropped_output(), emit_raw(b"...\\n"),
+            hold_queries(True/False); drop_streams, lose_events and
+            emit_dropped_output take user="name" to touch that account's alone
     server.stop(); server.start()      # restart: same host key, same port
 
 It answers `gerrit version`, `gerrit stream-events [-s TYPE]...` and
@@ -104,7 +106,7 @@ class _Session(paramiko.ServerInterface):
 
     def check_auth_publickey(self, username, key):
         if _key_id(key) in self.standin.authorized:
-            self.username = username
+            self.username = self.wire.user = username
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
 
@@ -136,7 +138,9 @@ class StandIn:
         self._transports: List[tuple] = []  # (transport, wire)
         self._listener: Optional[socket.socket] = None
         self._refuse = False
-        self._lose = False
+        self._lose = False               # True: every stream's; a name: that account's
+        self._queries_open = threading.Event()
+        self._queries_open.set()
         self._running = False
         self._acceptor: Optional[threading.Thread] = None
 
@@ -248,6 +252,9 @@ class StandIn:
         chan.close()
 
     def _query(self, chan, args: List[str]) -> None:
+        while not self._queries_open.wait(0.2):     # hold_queries(): a slow Gerrit
+            if chan.closed or not self._running:
+                return
         try:
             rows, stats = query_cmd.run(self.store, args)
         except query_cmd.QueryError as e:
@@ -277,9 +284,11 @@ class StandIn:
     def _publish(self, event: dict, filtered: bool = True) -> dict:
         line = _dump(event)
         with self._lock:
-            if self._lose and event.get("type") != "dropped-output":
+            if self._lose is True and event.get("type") != "dropped-output":
                 return event
             for stream in self._streams:
+                if self._lose and stream.wire.user == self._lose:
+                    continue
                 stream.offer(event["type"] if filtered else None, line)
         return event
 
@@ -317,11 +326,12 @@ class StandIn:
         return self._publish(self.store.abandon(number, by))
 
     # -- faults ---------------------------------------------------------------------
-    def drop_streams(self) -> None:
-        """Close every connection (streams end with EOF, as when Gerrit restarts)."""
+    def drop_streams(self, user: Optional[str] = None) -> None:
+        """Close every connection (streams end with EOF, as when Gerrit restarts),
+        or only those logged in as `user`."""
         with self._lock:
-            victims = list(self._transports)
-            streams = list(self._streams)
+            victims = [(t, w) for t, w in self._transports if user in (None, w.user)]
+            streams = [s for s in self._streams if user in (None, s.wire.user)]
         for stream in streams:
             stream.queue.put(None)
         for transport, wire in victims:
@@ -336,13 +346,26 @@ class StandIn:
     def refuse_connections(self, refuse: bool = True) -> None:
         self._refuse = refuse
 
-    def lose_events(self, lose: bool = True) -> None:
-        """While set, events change the store but never reach any stream."""
-        self._lose = lose
+    def lose_events(self, lose: bool = True, user: Optional[str] = None) -> None:
+        """While set, events change the store but never reach any stream (or
+        the streams of `user`: one slow consumer's queue overflowing)."""
+        self._lose = (user or True) if lose else False
 
-    def emit_dropped_output(self) -> None:
-        self._publish({"type": "dropped-output", "eventCreatedOn": self.store.now()},
-                      filtered=False)
+    def emit_dropped_output(self, user: Optional[str] = None) -> None:
+        """Gerrit's word that it dropped events, to every stream or `user`'s."""
+        line = _dump({"type": "dropped-output", "eventCreatedOn": self.store.now()})
+        with self._lock:
+            for stream in self._streams:
+                if user in (None, stream.wire.user):
+                    stream.offer(None, line)
+
+    def hold_queries(self, hold: bool = True) -> None:
+        """While set, `gerrit query` answers nothing yet (a slow Gerrit): what
+        waits is answered once released."""
+        if hold:
+            self._queries_open.clear()
+        else:
+            self._queries_open.set()
 
 
 __all__ = ["StandIn", "UnknownChange", "VERSION"]

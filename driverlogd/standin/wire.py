@@ -14,6 +14,7 @@ class Wire:
         self._sock = sock
         self.silent = False
         self.closed = False
+        self.user = None        # who logged in on it (the stand-in's faults can aim)
 
     def _hold(self) -> None:
         while self.silent:

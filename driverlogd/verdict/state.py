@@ -1,5 +1,5 @@
 """What a driver's CI mark says, and when proof turns silent. Pure."""
-from typing import Optional
+from typing import Iterable, Optional, Tuple
 
 DAY = 86400
 DEFAULT_STALE_AFTER = 30 * DAY
@@ -15,6 +15,21 @@ def silent_after(last: float, stale_after: float = DEFAULT_STALE_AFTER) -> float
 def is_silent(last: float, now: float, stale_after: float = DEFAULT_STALE_AFTER) -> bool:
     """Whether proof dated `last` (a vote, a verdict) is silent at `now`."""
     return now > silent_after(last, stale_after)
+
+
+def current(verdicts: Iterable[dict], newest_vote: Optional[Tuple[int, bool]]) -> Optional[bool]:
+    """The result a driver's mark shows: its newest verdict's (merged code),
+    or before any verdict its newest vote's ((timestamp, passed)).
+
+    Reports are stamped in whole seconds, so verdicts of two releases can tie:
+    the tie goes as promotion.newest_first orders reports (the higher change,
+    then patch set), never by the order they were recorded in, so two replicas
+    show the same mark."""
+    best = max(((v["timestamp"], v["change"], v["patchset"], bool(v["result"]))
+                for v in verdicts), default=None)
+    if best is not None:
+        return best[3]
+    return newest_vote[1] if newest_vote else None
 
 
 def ci_state(has_ci: bool, last_vote: Optional[int], current: Optional[bool],

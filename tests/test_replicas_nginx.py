@@ -1,0 +1,119 @@
+"""The shipped nginx config for two replicas (config/nginx/driverlog-replicas.conf),
+run by real nginx on loopback in front of two real daemons: readers go to the
+primary only while its /healthz says it is caught up, else to the standby."""
+import os
+import pathlib
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.service_support import REPO, Daemon, small_catalog, wait_for
+
+SITE = REPO / "config" / "nginx" / "driverlog-replicas.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NOVA, CI = "openstack/nova", "acme-compute-ci"
+PASS = "Build succeeded.\n\n- acme-nova-vgpu https://ci.acme.example/logs/%d/ : SUCCESS in 41m"
+QUICK = ", backoff_initial: 0.05, backoff_max: 0.5"
+
+pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK),
+                                reason="nginx not installed; make test installs it")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx(folder: pathlib.Path, primary: int, standby: int):
+    """nginx with the shipped site, its addresses, port and cache folder ours;
+    its own prefix, pid file and logs, never the system service."""
+    port = free_port()
+    site = SITE.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{primary}") \
+        .replace("127.0.0.1:8081", f"127.0.0.1:{standby}") \
+        .replace("/var/cache/nginx/driverlog-healthz", str(folder / "healthz-cache"))
+    site = re.sub(r"(?m)^(\s*)listen\s+[^;]+;", rf"\g<1>listen 127.0.0.1:{port};", site)
+    (folder / "site.conf").write_text(site)
+    temps = "".join(f"{t}_temp_path {folder}/{t};\n"
+                    for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # As root, workers would run as "nobody", who cannot write a private folder.
+    user = f"user {pwd.getpwuid(0).pw_name};\n" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"daemon off;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n{user}"
+        f"events {{ worker_connections 64; }}\n"
+        f"http {{\naccess_log off;\n{temps}include {folder}/site.conf;\n}}\n")
+    args = [NGINX, "-p", str(folder), "-e", str(folder / "error.log"),
+            "-c", str(folder / "nginx.conf")]
+    check = subprocess.run(args + ["-t"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    Daemon.started.append(proc)        # killed with the test's daemons, whatever happens
+
+    def up():
+        assert proc.poll() is None, (folder / "error.log").read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            return False
+    wait_for(up, 10, what="nginx to listen")
+    return f"http://127.0.0.1:{port}"
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def answered(daemon):
+    """How many /api/v1 requests the daemon has answered."""
+    for line in daemon.get("/metrics")[1].decode().splitlines():
+        if line.startswith('driverlog_http_request_duration_seconds_count{handler="api_v1"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_readers_go_to_the_primary_only_while_it_is_caught_up(tmp_path, standin):
+    s = standin.server
+    number = s.create_change(NOVA)              # a verdict for the bootstrap to read
+    s.merge(number)
+    s.add_comment(number, None, CI, PASS % 1)
+    for name in ("standby", "primary", "nginx"):
+        (tmp_path / name).mkdir()
+        small_catalog(tmp_path / name / "default_data.json")
+    standby = Daemon(tmp_path / "standby", standin, tmp_path / "standby" / "default_data.json",
+                     gerrit=QUICK).start()
+    s.hold_queries(True)                        # the primary's bootstrap waits
+    primary = Daemon(tmp_path / "primary", standin, tmp_path / "primary" / "default_data.json",
+                     gerrit=QUICK).start(wait=False)
+    assert primary.get("/healthz")[0] == 503
+    url = nginx(tmp_path / "nginx", primary.port, standby.port)
+
+    status, body = get(url + "/api/v1/drivers?vendor=Acme%20Compute")
+    assert status == 200 and b'"result":true' in body       # the standby's verdict
+    assert answered(primary) == 0
+    assert get(url + "/healthz")[0] == 200      # a caught-up replica answers it
+
+    s.hold_queries(False)                       # the primary catches up ...
+    wait_for(primary.healthy, what="the primary to be caught up")
+    wait_for(lambda: get(url + "/api/v1/drivers")[0] == 200 and answered(primary) > 0,
+             what="nginx to send readers to the primary")     # after the 1 s cache
+    before = answered(standby), answered(primary)
+    assert get(url + "/api/v1/drivers?vendor=Acme%20Compute")[0] == 200
+    assert (answered(standby), answered(primary)) == (before[0], before[1] + 1)
+
+    primary.stop(signal.SIGKILL)                # ... and dies: the standby answers
+    status, body = get(url + "/api/v1/drivers?vendor=Acme%20Compute")
+    assert status == 200 and b'"result":true' in body
+    assert answered(standby) == before[0] + 1
