@@ -49,6 +49,7 @@ def test_shipped_example_is_complete_yaml():
     (lambda d: d["gerrit"].update(subscribe=["nonsense"]), "gerrit.subscribe: must be a list"),
     (lambda d: d.update(catalog="nope.json"), "catalog: cannot read"),
     (lambda d: d.update(stale_after_days=-1), "stale_after_days: must be a positive number"),
+    (lambda d: d.update(retention_days=0), "retention_days: must be a positive number"),
     (lambda d: d.update(show_emails="yes"), "show_emails: must be true or false"),
     (lambda d: d.update(log_level="loud"), "log_level: must be one of"),
     (lambda d: d.update(colour="blue"), "colour: unknown setting"),

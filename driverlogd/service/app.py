@@ -2,7 +2,8 @@
 
 Greenlets: the Gerrit stream (after a bootstrap on an empty store), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
-(metrics, the change feed, the export), the systemd watchdog.
+(metrics, the change feed, the export), retention (old reports pruned
+hourly), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
@@ -17,6 +18,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
+from driverlogd import retention
 from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
@@ -124,7 +126,9 @@ class Service:
             gevent.signal_handler(sig, self.stop)
         gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
         workers = [gevent.spawn(self._follow), gevent.spawn(self._tick),
-                   gevent.spawn(self.asker.run, self.stopping)]
+                   gevent.spawn(self.asker.run, self.stopping),
+                   gevent.spawn(retention.run, self.recorder, cfg.retention_days, self.stopping,
+                                self.metrics)]
         if self.notifier.watchdog_interval:
             workers.append(gevent.spawn(self._watchdog))
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers on port "

@@ -46,10 +46,11 @@ class Config:
     bootstrap_limit: int = 50
     max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW
     http_limits: Limits = Limits()
+    retention_days: float = 90.0
 
 
 _TOP = {"gerrit", "catalog", "state_dir", "http", "stale_after_days", "export",
-        "log_level", "show_emails", "bootstrap_limit"}
+        "log_level", "show_emails", "bootstrap_limit", "retention_days"}
 _GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew"}
 _HTTP = {"host", "port", *Limits.NAMES}
 
@@ -103,6 +104,7 @@ def parse(data, path: str) -> Config:
         max_clock_skew=p.number(gerrit.get("max_clock_skew", DEFAULT_MAX_CLOCK_SKEW),
                                 "gerrit.max_clock_skew"),
         http_limits=p.limits(http),
+        retention_days=p.number(top.get("retention_days", 90), "retention_days"),
     )
 
 
