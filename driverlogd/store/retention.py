@@ -8,7 +8,7 @@ Cursor = Tuple[int, int]        # (created_on, id) of the last report looked at
 class Retention:
     """Mixed into Store: expects `self.db`."""
 
-    def prune_batch(self, before: int, keep_newest: int, batch: int = 500,
+    def prune_batch(self, before: int, keep_newest: int, batch: int = 100,
                     after: Cursor = (-1, -1)) -> Tuple[int, Optional[Cursor]]:
         """Delete up to `batch` reports older than `before`, oldest first from
         past `after`, with their votes. Kept whatever their age: a report that
