@@ -19,10 +19,11 @@ BAD_EVENT_REASONS = ("oversized", "invalid_utf8", "invalid_json", "malformed", "
 RELOAD_RESULTS = ("success", "failure")
 HTTP_HANDLERS = ("dashboard", "static", "api_v1", "api_1_0", "badge", "healthz", "metrics",
                  "other")
-HTTP_CODES = ("200", "304", "400", "404", "405", "408", "413", "414", "431", "500", "503")
+HTTP_CODES = ("200", "304", "400", "404", "405", "408", "413", "414", "429", "431", "500",
+              "503")
 # Why a request was refused (4xx): the app's reasons, then the server's.
-HTTP_BAD_REQUEST_REASONS = ("method", "too_large", "bad_query", "not_found", "malformed",
-                            "timeout")
+HTTP_BAD_REQUEST_REASONS = ("method", "too_large", "bad_query", "bad_pattern", "rate_limited",
+                            "not_found", "malformed", "timeout")
 # Why the server closed a connection itself (web/server.py).
 HTTP_CLOSE_REASONS = ("idle_timeout", "idle_limit", "capacity", "busy", "lost")
 
@@ -80,6 +81,9 @@ class Metrics:
                                        ["result"], registry=r)
         for res in RELOAD_RESULTS:
             self.catalog_reloads.labels(res)
+        self.reports_pruned = Counter(p + "reports_pruned_total",
+                                      "CI reports (with their votes) pruned past retention_days",
+                                      registry=r)
         self.store_write = Histogram(p + "store_write_seconds", "Time to commit one event's effects",
                                      buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1),
                                      registry=r)

@@ -19,6 +19,12 @@ def model():
     m.set_verdict(ACME, "Kilo", True, "Build succeeded, full logs: https://ci.acme.example/run/7",
                   review_url=REVIEW)
     m.set_verdict(ZETA, "Kilo", False, "Build failed " + HOSTILE)
+    # What the CIs really write: Gamma's CI renamed its job, so its patterns
+    # ("Build succeeded", "Build failed") match none of its reports.
+    m.add_report("acme-ci", "openstack/cinder", "Patch Set 2:\n\nacme-fc-tempest: ERROR", 77)
+    for n in (1, 2):
+        m.add_report("gamma-ci", "openstack/nova",
+                     "Patch Set 1: Verified+1\n\ngamma-tempest: OK %s" % HOSTILE, 900 + n)
     return m
 
 
@@ -147,6 +153,27 @@ def test_drill_down_links_and_inert_hostile_text(page, server):
     assert HOSTILE in page.locator("#rows").inner_text()   # description and maintainer
     # No log link where the line holds no http(s) address.
     assert page.locator("tr.detail a:text-is('test results')").count() == 0
+
+
+def test_drill_down_tells_patterns_matching_nothing_from_no_result(page, server):
+    open_page(page, server, "?release=all")
+    page.click("#rows button.opener:text-is('Gamma Hypervisor')")
+    page.wait_for_selector("tr.detail p.diagnosis")
+    detail = page.locator("tr.detail")
+    assert detail.locator("p.diagnosis").inner_text() == (
+        "Patterns match nothing: The patterns match none of gamma-ci's last 2 report(s) "
+        "on openstack/nova: a renamed job, a moved CI or a typo?")
+    shown = detail.locator("ol.unmatched li")
+    expect(shown).to_have_count(2)
+    assert "gamma-tempest: OK " + HOSTILE in shown.nth(0).inner_text()   # as text, inert
+    assert shown.nth(0).locator("a").get_attribute("href") == "https://review.example.org/902"
+    page.click("#rows button.opener:text-is('Gamma Hypervisor')")
+    # A CI with no report on the repo is "no result yet", and says so.
+    page.click("#rows button.opener:text-is('BB iSCSI')")
+    page.wait_for_selector("tr.detail p.diagnosis")
+    assert page.locator("tr.detail p.diagnosis").inner_text() == \
+        "No result yet: bb-ci has no recent report on openstack/cinder yet."
+    assert page.locator("tr.detail ol.unmatched").count() == 0
 
 
 def test_keyboard_opens_details(page, server):

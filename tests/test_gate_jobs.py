@@ -42,10 +42,29 @@ def test_every_job_the_project_runs_is_defined_here_or_named_plainly():
     assert used <= defined
 
 
+def _zuul_posargs(url):
+    """The tox posargs as Zuul renders them with the job's driverlog_url set to `url`."""
+    job_vars = _job("driverlog-gate")["vars"]
+    assert job_vars["driverlog_url"] == ""            # not asked unless configured
+    args = shlex.split(job_vars["tox_extra_args"].replace("{{ driverlog_url }}", url))
+    return args[args.index("--") + 1:]
+
+
+def test_zuul_and_jenkins_pass_against_only_a_configured_url():
+    assert _zuul_posargs("https://driverlog.example.org")[-2:] == \
+        ["--against", "https://driverlog.example.org"]
+    assert _zuul_posargs("")[-2:] == ["--against", ""]
+    docs = yaml.safe_load((REPO / "gate" / "jenkins" / "driverlog-gate.yaml").read_text())
+    project = next(x["project"] for x in docs if "project" in x)
+    assert project["driverlog-url"] == ""
+    shell = next(x["job-template"] for x in docs if "job-template" in x)["builders"][0]["shell"]
+    assert shell.count("--against '{driverlog-url}'") == 2
+
+
 def test_zuul_posargs_run_the_gate_for_real():
-    """The arguments Zuul passes through tox are ones the gate accepts."""
-    args = shlex.split(_job("driverlog-gate")["vars"]["tox_extra_args"])
-    posargs = args[args.index("--") + 1:]
+    """The arguments Zuul passes through tox are ones the gate accepts; an empty
+    driverlog_url asks no daemon."""
+    posargs = _zuul_posargs("")
     posargs[posargs.index("--base") + 1] = str(REPO / "config" / "default_data.json")
     gate = pathlib.Path(sys.executable).parent / "driverlog-gate"
     proc = subprocess.run([str(gate), *posargs], cwd=REPO, capture_output=True, text=True,
@@ -64,7 +83,8 @@ def test_jenkins_job_builder_definition():
     assert "config/default_data.json" in paths
     shell = template["builders"][0]["shell"]
     assert "pipefail" in shell
-    assert re.search(r"driverlog-gate config/default_data\.json --base HEAD~1\s*$", shell)
+    assert re.search(r"driverlog-gate config/default_data\.json --base HEAD~1 \\\n\s*"
+                     r"--against '\{driverlog-url\}'\s*$", shell)
     # every {placeholder} of the template is given by the project
     placeholders = set(re.findall(r"'?\{([a-z-]+)\}'?", yaml.safe_dump(template)))
     assert placeholders <= set(project) | {"name"}

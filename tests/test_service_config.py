@@ -52,6 +52,7 @@ def test_shipped_example_is_complete_yaml():
      "gerrit.backoff_max: must be at least gerrit.backoff_initial (5)"),
     (lambda d: d.update(catalog="nope.json"), "catalog: cannot read"),
     (lambda d: d.update(stale_after_days=-1), "stale_after_days: must be a positive number"),
+    (lambda d: d.update(retention_days=0), "retention_days: must be a positive number"),
     (lambda d: d.update(show_emails="yes"), "show_emails: must be true or false"),
     (lambda d: d.update(log_level="loud"), "log_level: must be one of"),
     (lambda d: d.update(colour="blue"), "colour: unknown setting"),

@@ -89,6 +89,7 @@ class FakeReadModel:
         self._states = {}       # key -> explicit state
         self._changes = []      # newest first
         self._changed = {}      # key -> generation of last change
+        self._reports = []      # stored CI reports, newest first
         self.now = now or time.time()
 
     # -- what tests call -------------------------------------------------
@@ -120,6 +121,13 @@ class FakeReadModel:
             "branch": "stable/%s" % release.lower() if release else "master", "release": release})
         if bump:
             self._bump(key)
+
+    def add_report(self, account, project, message, change=1, timestamp=None, branch="master"):
+        """A CI report as the store keeps it (Store.recent_reports' shape)."""
+        self._reports.insert(0, {"author": account, "message": message, "project": project,
+                                 "change": change, "patchset": 1, "branch": branch,
+                                 "review_url": "https://review.example.org/%s" % change,
+                                 "timestamp": self.now if timestamp is None else timestamp})
 
     def set_state(self, key, state):
         self._states[key] = state
@@ -158,6 +166,10 @@ class FakeReadModel:
 
     def votes(self, key, limit=50):
         return self._votes.get(key, [])[:limit]
+
+    def reports(self, account, repo, limit):
+        return [{k: v for k, v in r.items() if k != "author"} for r in self._reports
+                if r["author"] == account and repo in (None, r["project"])][:limit]
 
     def health_30d(self, key):
         votes = [(v["timestamp"], v["result"]) for v in self._votes.get(key, [])]

@@ -1,4 +1,5 @@
-"""`driverlog-gate FILE|- [--schema FILE] [--format text|json] [--base OLD_FILE|GIT_REV]`
+"""`driverlog-gate FILE|- [--schema FILE] [--format text|json] [--base OLD_FILE|GIT_REV]
+[--against URL]`
 
 Exit 0: valid. 1: invalid (every problem listed). 2: unusable arguments or an
 unreadable file or schema. Never a traceback: the job's log is read by people.
@@ -24,6 +25,10 @@ def _parser():
     p.add_argument("--base", metavar="OLD_FILE|GIT_REV",
                    help="also summarise what the change does against this catalog "
                         "(a file, or a git revision of FILE's path, e.g. HEAD~1)")
+    p.add_argument("--against", metavar="URL", default="",
+                   help="try every new or changed CI section's patterns against the CI's "
+                        "reports stored by the driverlogd at URL (needs --base; an empty "
+                        "URL skips this)")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
 
@@ -55,9 +60,28 @@ def _load_schema(path):
     return schema
 
 
+_STDIN = {}     # what standard input held: --against locates problems in it
+
+
 def _check_stdin(schema):
     from driverlogd.catalog import MAX_BYTES, check_bytes
-    return check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>", schema)
+    _STDIN["raw"] = sys.stdin.buffer.read(MAX_BYTES + 1)
+    return check_bytes(_STDIN["raw"], "<stdin>", schema)
+
+
+def _against(args, result, old):
+    """Problems and notes from the daemon at --against (see against.py)."""
+    from driverlogd.gate import against
+    if args.file == "-":
+        raw = _STDIN.get("raw", b"")
+    else:
+        with open(args.file, "rb") as f:
+            raw = f.read()
+    problems, notes = against.check(args.against, result, old,
+                                    raw.decode("utf-8", "replace"))
+    for note in notes:
+        print(f"driverlog-gate: note: {note}", file=sys.stderr)
+    result.problems.extend(problems)
 
 
 def run(args) -> int:
@@ -79,7 +103,10 @@ def run(args) -> int:
         return _unusable(f"cannot read {args.file}: {e.strerror or e}", args.format)
     except UnusableSchema as e:
         return _unusable(f"unusable schema {args.schema}: {e}", args.format)
-    changes, label = None, ""
+    changes, label, old = None, "", None
+    if args.against and not args.base:
+        return _unusable("--against needs --base: it tries the CI sections the change "
+                         "adds or changes", args.format)
     if args.base and args.file == "-" and not os.path.isfile(args.base):
         return _unusable("--base with FILE '-' must be a file: a git revision needs "
                          "the catalog's path", args.format)
@@ -92,6 +119,11 @@ def run(args) -> int:
             return _unusable(str(e), args.format)
         if old is not None and result.data is not None:
             changes = summarize(old, result.data)
+    if args.against and result.ok:
+        try:
+            _against(args, result, old if isinstance(old, dict) else {})
+        except OSError as e:
+            return _unusable(f"cannot read {args.file}: {e.strerror or e}", args.format)
     if args.format == "json":
         print(report.as_json(result, changes, label))
     else:

@@ -87,6 +87,9 @@ class LiveReadModel:
     def votes(self, key, limit=50):
         return self.reads.votes(key, limit)
 
+    def reports(self, account, repo, limit):
+        return self.reads.reports(account, repo, limit)
+
     def health_30d(self, key):
         return self.reads.health(key, self.clock())["last_30d"]
 

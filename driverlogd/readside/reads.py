@@ -95,3 +95,9 @@ class Reads:
         with self.lock:
             did = self.store.find_driver_id(key)
             return [] if did is None else self.store.votes(did, limit)
+
+    def reports(self, author: str, project: Optional[str], limit: int) -> List[dict]:
+        """An account's newest `limit` stored reports (on `project`, or on all
+        when None), newest first (Store.recent_reports)."""
+        with self.lock:
+            return self.store.recent_reports(author, project, limit)

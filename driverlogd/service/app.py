@@ -3,7 +3,8 @@
 Greenlets: the Gerrit stream (after a bootstrap on an empty store, retried
 with backoff while a query of it fails), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
-(metrics, the change feed, the export), the systemd watchdog.
+(metrics, the change feed, the export), retention (old reports pruned
+hourly), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
@@ -18,7 +19,7 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
-from driverlogd import unmerged
+from driverlogd import retention, unmerged
 from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
@@ -133,7 +134,9 @@ class Service:
         gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload))
         self._publish_readiness()
         workers = [gevent.spawn(self._follow), gevent.spawn(self._tick),
-                   gevent.spawn(self.asker.run, self.stopping)]
+                   gevent.spawn(self.asker.run, self.stopping),
+                   gevent.spawn(retention.run, self.recorder, cfg.retention_days, self.stopping,
+                                self.metrics)]
         if self.notifier.watchdog_interval:
             workers.append(gevent.spawn(self._watchdog))
         # READY=1 means "up and serving", not "caught up": a bootstrap may take

@@ -48,10 +48,11 @@ class Config:
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
     http_limits: Limits = Limits()
+    retention_days: float = 90.0
 
 
 _TOP = {"gerrit", "catalog", "state_dir", "http", "stale_after_days", "export",
-        "log_level", "show_emails", "bootstrap_limit"}
+        "log_level", "show_emails", "bootstrap_limit", "retention_days"}
 _GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew",
            "backoff_initial", "backoff_max"}
 _HTTP = {"host", "port", *Limits.NAMES}
@@ -112,6 +113,7 @@ def parse(data, path: str) -> Config:
         backoff_initial=backoff_initial,
         backoff_max=backoff_max,
         http_limits=p.limits(http),
+        retention_days=p.number(top.get("retention_days", 90), "retention_days"),
     )
 
 

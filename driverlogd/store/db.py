@@ -1,6 +1,7 @@
 """SQLite store: raw CI reports, merges, votes, verdicts, questions for
 Gerrit and the stream position. This file opens it and holds the stream
-position and drivers; reports.py, verdicts.py and questions.py the rest.
+position and drivers; reports.py, verdicts.py, questions.py and retention.py
+the rest.
 
 Only SQL lives here; the recorder decides what to write. Callers group the
 effects of one event in `with store.transaction():`, which commits them with
@@ -20,6 +21,7 @@ from typing import Dict, Optional
 from driverlogd.catalog.model import DriverKey
 from driverlogd.store.questions import Questions
 from driverlogd.store.reports import Reports, digest
+from driverlogd.store.retention import Retention
 from driverlogd.store.schema import MIGRATIONS
 from driverlogd.store.verdicts import Verdicts, detail
 
@@ -30,7 +32,7 @@ class StoreError(Exception):
     """The database cannot be opened or is newer than this program."""
 
 
-class Store(Reports, Verdicts, Questions):
+class Store(Reports, Verdicts, Questions, Retention):
     def __init__(self, path: str, synchronous: str = "FULL"):
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")

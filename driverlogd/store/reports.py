@@ -46,6 +46,18 @@ class Reports:
         return self.db.execute("SELECT id, branch, created_on, message FROM comments "
                                "WHERE author = ? AND project = ?", (author, project))
 
+    def recent_reports(self, author: str, project: Optional[str], limit: int) -> list:
+        """An account's newest `limit` reports (on `project`, or on every
+        repository when None), newest first, as dicts: "message", "project",
+        "change", "patchset", "branch", "review_url", "timestamp"."""
+        where, args = ("author = ? AND project = ?", (author, project)) if project \
+            else ("author = ?", (author,))
+        rows = self.db.execute("SELECT message, project, change, patchset, branch, url, "
+                               f"created_on FROM comments WHERE {where} "
+                               "ORDER BY created_on DESC, id DESC LIMIT ?", args + (limit,))
+        return [{"message": m, "project": p, "change": c, "patchset": ps, "branch": b,
+                 "review_url": u, "timestamp": t} for m, p, c, ps, b, u, t in rows]
+
     def all_comments(self) -> Iterator[tuple]:
         return self.db.execute("SELECT id, author, project, branch, created_on, message "
                                "FROM comments")

@@ -99,4 +99,17 @@ CREATE TABLE watching (
 -- releases signature changed with this version too.
 DELETE FROM meta WHERE key = 'releases';
 """),
+    (3, "reports by account and time (the try endpoint, the diagnosis) and by age (retention)", """
+-- An account's newest reports, on one repository or on all: read newest
+-- first and stopped at a bound, never sorted whole. (author, project) reads
+-- of rederive use the first index's prefix, so the old index goes.
+CREATE INDEX comments_by_account_time ON comments (author, project, created_on);
+CREATE INDEX comments_by_author_time ON comments (author, created_on);
+DROP INDEX comments_by_account;
+-- Retention walks the oldest reports first. Deleting a report checks that no
+-- verdict names it (the foreign key): without this, a scan of every verdict
+-- per report deleted.
+CREATE INDEX comments_by_age ON comments (created_on, id);
+CREATE INDEX verdicts_by_comment ON verdicts (comment_id);
+"""),
 )

@@ -15,6 +15,7 @@ from driverlogd.web.filters import (
 )
 from driverlogd.web.http import Response, error_response, json_response
 from driverlogd.web.snapshot import ci_doc, dumps, log_url
+from driverlogd.web.trial import diagnosis
 
 LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
 FACET_PARAMS = frozenset(FILTERS)
@@ -76,6 +77,7 @@ def driver(snap, req, rm, segments):
         doc["ci"] = ci_doc(d.ci)
     doc["votes"] = [vote_doc(v) for v in (rm.votes(rec.key, limit) or ())][:limit]
     doc["health_30d"] = rm.health_30d(rec.key)
+    doc["diagnosis"] = diagnosis(rm, d)
     return json_response(doc)
 
 

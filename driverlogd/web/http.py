@@ -52,7 +52,7 @@ class Response:
 
 STATUS_TEXT = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
                405: "Method Not Allowed", 413: "Payload Too Large",
-               414: "URI Too Long", 500: "Internal Server Error",
+               414: "URI Too Long", 429: "Too Many Requests", 500: "Internal Server Error",
                503: "Service Unavailable"}
 
 

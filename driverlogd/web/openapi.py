@@ -34,7 +34,8 @@ def document(routes=ROUTES):
             "BadRequest": dict(err, description="Unusable parameters"),
             "NotFound": dict(err, description="No such resource"),
             "TooLarge": dict(err, description="URL or request too large"),
-            "Unavailable": dict(err, description="Too busy")}},
+            "Unavailable": dict(err, description="Too busy"),
+            "RateLimited": dict(err, description="Too many requests; see Retry-After")}},
     }
 
 

@@ -110,6 +110,11 @@ ROUTES = (
     _v1("/drivers/" + DRIVER_KEY, "driver", "One driver with its recent votes", None,
         json_ok(s.ref("DriverDetail")), (s.limit("Votes to return"),), NOT_FOUND, "app",
         link="driver"),
+    _v1("/ci/{account}/try", "ci_try",
+        "Patterns tried against the CI account's newest stored reports, judged as the "
+        "verdict rules judge them (read-only, rate-limited)", None,
+        json_ok(s.ref("PatternTrial")), s.TRY, (("429", _resp("RateLimited")),), "app",
+        link="ci_try"),
     _v1("/projects", "projects", "Projects having drivers that match the other filters",
         api_v1.projects, json_ok(s.listing("projects", "ProjectCount")), s.FILTERS,
         link="projects"),

@@ -6,6 +6,7 @@ places (a Verdict in every release cell, a Driver in the list, the export
 and the detail) is a `ref` to its one description here.
 """
 from driverlogd.verdict import STATES
+from driverlogd.verdict.diagnosis import OUTCOMES, REASONS
 from driverlogd.web.compat import CALLBACK_PATTERN
 from driverlogd.web.filters import SORT_KEYS
 
@@ -66,10 +67,37 @@ SCHEMAS = {
         state=STATE, health=ref("CIHealth"),
         releases={"type": "array", "items": ref("ReleaseCell")}),
     "DriverDetail": {"allOf": [ref("Driver"), _obj(
-        ["votes", "health_30d"], votes={"type": "array", "items": ref("Vote")},
+        ["votes", "health_30d", "diagnosis"], votes={"type": "array", "items": ref("Vote")},
+        diagnosis=ref("Diagnosis"),
         health_30d={"allOf": [ref("Rates")], "description": (
             "Pass and flip rate over the votes of the last 30 days; "
             "`health` is over the newest 20.")})]},
+    # A stored CI report as the try endpoint and the diagnosis show it.
+    "TriedReport": _obj(["project", "change", "review_url", "timestamp", "line", "excerpt"],
+                        project={"type": "string"}, change={"type": "integer"},
+                        patchset={"type": "integer"}, branch={"type": "string"},
+                        review_url={"type": "string"}, timestamp={"type": "number"},
+                        line=_nstr(description="The matched line; null: none matched."),
+                        excerpt={"type": "string",
+                                 "description": "The report's first lines, cut short."}),
+    "PatternTrial": _obj(
+        ["account", "repo", "limit", "looked", "success", "failure", "none", "examples"],
+        account={"type": "string"}, repo=_nstr(),
+        limit={"type": "integer", "description": "At most this many newest reports judged."},
+        looked={"type": "integer", "minimum": 0, "description": "Reports judged."},
+        success={"type": "integer", "minimum": 0}, failure={"type": "integer", "minimum": 0},
+        none={"type": "integer", "minimum": 0, "description": "Reports no pattern matched."},
+        examples=_obj(list(OUTCOMES), **{o: {"type": "array", "items": ref("TriedReport")}
+                                         for o in OUTCOMES})),
+    "Diagnosis": _obj(
+        ["reason", "message", "reports", "matched", "unmatched"],
+        reason={"type": "string", "enum": list(REASONS), "description": (
+            "no-reports: the CI has no recent report on the repository (no result yet); "
+            "patterns-match-nothing: it reports there, and the patterns match none.")},
+        message={"type": "string"}, reports={"type": "integer", "minimum": 0},
+        matched={"type": "integer", "minimum": 0},
+        unmatched={"type": "array", "items": ref("TriedReport"),
+                   "description": "The newest reports neither pattern matches."}),
     "DriverList": _obj(["drivers"], drivers={"type": "array", "items": ref("Driver")},
                        total={"type": "integer"}, generation={"type": "integer"}),
     "ProjectCount": _obj(["id", "name", "count"], id={"type": "string"},
@@ -127,6 +155,7 @@ PATH = {
     "vendor": "Vendor, percent-encoded.",
     "name": "Driver name, percent-encoded.",
     "release": "Release id.",
+    "account": "A CI's Gerrit account (the catalog's ci.id).",
 }
 
 
@@ -159,4 +188,13 @@ COMPAT = (
           {"type": "string", "pattern": CALLBACK_PATTERN}),
     query("project_id", "Project id."), query("vendor", "Vendor."),
     query("release_id", "Release id."), query("query", "Substring filter."),
+)
+
+
+TRY = (
+    dict(query("success_pattern", "Proposed success pattern (RE2, as in the catalog)."),
+         required=True),
+    dict(query("failure_pattern", "Proposed failure pattern (RE2, as in the catalog)."),
+         required=True),
+    query("repo", "Only the reports on this repository, e.g. openstack/cinder."),
 )

@@ -72,6 +72,12 @@ class ReadModel(Protocol):
         """{"votes": int, "pass_rate": float|None, "flip_rate": float|None}
         over the driver's votes of the last 30 days."""
 
+    def reports(self, account: str, repo: Optional[str], limit: int) -> List[dict]:
+        """The CI account's newest `limit` stored reports on `repo` (all its
+        repositories when None), newest first: {"message", "project", "change",
+        "patchset", "branch", "review_url", "timestamp"}. For the try endpoint
+        and the driver's diagnosis (trial.py)."""
+
     def changes(self, since_generation: int = 0, limit: int = 100) -> List[dict]:
         """Verdict-state changes (Change) with generation > since_generation,
         newest first, at most `limit`."""

@@ -7,7 +7,7 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from driverlogd.metrics import HTTP_HANDLERS
-from driverlogd.web import api_v1, feeds, openapi, sse
+from driverlogd.web import api_v1, feeds, openapi, sse, trial
 from driverlogd.web.filters import BadRequest, parse_query
 from driverlogd.web.http import (
     JSON,
@@ -48,6 +48,7 @@ class App:
         self.cache = BodyCache(cache_bytes)
         self.watch = sse.GenerationWatch(readmodel)
         self.open_streams = 0
+        self.trials = trial.TokenBucket()
         self.static = {}
         for p in sorted(STATIC_DIR.iterdir()) if STATIC_DIR.is_dir() else ():
             if p.is_file() and p.suffix in STATIC_TYPES:
@@ -70,6 +71,9 @@ class App:
         except BadRequest as e:
             self._count(e.reason)
             resp = error_response(400, e.message)
+        except trial.RateLimited as e:
+            self._count("rate_limited")
+            resp = e.response()
         except Exception:  # a bug of ours: log it, answer 500, keep serving
             LOG.exception("error serving %s", environ.get("PATH_INFO"))
             resp = error_response(500, "internal error")
@@ -178,6 +182,9 @@ class App:
 
     def _driver(self, req, tail):
         return api_v1.driver(self.snapshots.current(), req, self.rm, tail)
+
+    def _ci_try(self, req, tail):
+        return trial.try_patterns(self.rm, req, tail, self.trials)
 
     def _feed(self, req, tail):
         snap = self.snapshots.current()

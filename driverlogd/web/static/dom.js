@@ -12,6 +12,12 @@ DL.STATES = {
   unseen: {mark: "?", word: "no result yet", short: "no result", text: "CI configured, no result seen yet"},
   none: {mark: "\u2013", word: "no CI", short: "no CI", text: "no CI configured"}
 };
+// The detail's diagnosis.reason (verdict/diagnosis.py), in words.
+DL.REASONS = {
+  "no-reports": "No result yet",
+  "patterns-match-nothing": "Patterns match nothing",
+  matching: "Patterns match"
+};
 DL.STATE_ORDER = {passing: 0, failing: 1, silent: 2, unseen: 3, none: 4};
 
 DL.el = function (tag, attrs) {
@@ -88,6 +94,24 @@ DL.driverPath = function (d) {
 DL.pct = function (x) { return x === null || x === undefined ? "n/a" : Math.round(x * 100) + "%"; };
 DL.votes = function (n) { return n + (n === 1 ? " vote" : " votes"); };
 
+// Why the CI shows what it shows, and what it really writes: its newest
+// reports that neither pattern matches (a renamed job, a moved CI, a typo).
+DL.diagnosis = function (box, dx) {
+  var el = DL.el;
+  if (!dx || !DL.REASONS[dx.reason]) return;
+  box.appendChild(el("p", {className: "diagnosis dx-" + dx.reason},
+    el("strong", null, DL.REASONS[dx.reason] + ": "), dx.message));
+  if (!dx.unmatched || !dx.unmatched.length) return;
+  var ol = el("ol", {className: "unmatched", "aria-label": "Newest reports no pattern matches"});
+  dx.unmatched.forEach(function (r) {
+    ol.appendChild(el("li", null, DL.when(r.timestamp), " on ", r.branch || "?", " ",
+      DL.safeUrl(r.review_url) ? DL.link(r.review_url, "change " + (r.change || "")) : "",
+      el("code", {className: "line"}, r.excerpt || "")));
+  });
+  box.appendChild(el("h4", null, "Newest reports no pattern matches"));
+  box.appendChild(ol);
+};
+
 // The drill-down: per-release verdicts, vote history, maintainers, wiki.
 DL.detail = function (d, extra) {
   var el = DL.el, box = el("div", {className: "detail-body"});
@@ -100,6 +124,7 @@ DL.detail = function (d, extra) {
     box.appendChild(el("p", {className: "small"}, "Success pattern ", el("code", null, extra.ci.success_pattern),
       ", failure pattern ", el("code", null, extra.ci.failure_pattern)));
   }
+  DL.diagnosis(box, extra && extra.diagnosis);
   var t = el("table", {className: "verdicts"},
     el("caption", null, "Verdict per release"),
     el("thead", null, el("tr", null, el("th", {scope: "col"}, "Release"), el("th", {scope: "col"}, "CI"),
