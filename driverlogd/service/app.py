@@ -175,21 +175,22 @@ class Service:
 
         skipped = 0
 
-        def query(q):
+        def ask(q):
             nonlocal conn, skipped
             if conn.closed_because:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             try:
-                yield from client.events(q)     # a bad row is counted, not the query's end
+                return client.page(q)     # a bad row is counted, not the query's end
             finally:
                 skipped += client.skipped
         try:
-            result = bootstrap_mod.bootstrap(catalog, query, self.recorder, log,
+            result = bootstrap_mod.bootstrap(catalog, ask, self.recorder, log,
                                              limit=self.cfg.bootstrap_limit, groups=groups)
             result["skipped"] = skipped
             log.log(logging.WARNING if skipped else logging.INFO,
-                    "bootstrap done: %(queries)d queries, %(failed)d failed, %(events)d events, "
+                    "bootstrap done: %(queries)d queries for %(pairs)d CI accounts and "
+                    "repositories, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
