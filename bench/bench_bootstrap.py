@@ -112,7 +112,8 @@ def main():
         server.stop()
     (qa, ra, wa, va, _), (qb, rb, wb, vb, sent) = results["per branch"], results["paged"]
     spread = collections.Counter(collections.Counter(
-        re.search(r"project:\{[^}]*\}.*commentby:\{[^}]*\}", x).group(0) for x in sent).values())
+        (re.search(r"project:\{[^}]*\}", x).group(0), re.search(r"commentby:\{[^}]*\}", x).group(0))
+        for x in sent).values())
     for way, (q, r, w, _, _) in results.items():
         print(f"{way:>10}: {q:5d} queries, {r:6d} changes read, {w:6.1f} s")
     print(f"paged / per branch: queries {qb / qa:.2f}, changes read {rb / max(ra, 1):.2f}, "

@@ -9,12 +9,14 @@ others still unsettled, `before:` the oldest change read) only while a verdict
 it could give is still open:
 
 - a (driver, release) verdict is settled once its newest counting report is
-  newer than the oldest change read of every branch that speaks for the
-  release: an unread change's reports are no newer than its lastUpdated, so
-  none can beat it (a report's time, not the change's, decides a verdict);
+  newer than any unread report of a branch that speaks for the release: an
+  unread change's reports are no newer than its lastUpdated, which is no newer
+  than the oldest change read (a report's time, not the change's, decides a
+  verdict); on master, a report speaks for the release whose cycle it fell
+  in, so an older release's unread master reports also end where the next
+  cycle began;
 - a branch is done when every verdict it speaks for is settled, or Gerrit
-  has no more of it (master speaks for every active release whose cycle had
-  begun by the oldest change read).
+  has no more of it.
 
 That gives the verdicts the per-branch queries gave (they read every merged
 change of each branch: `gerrit query` pages on while moreChanges), in fewer
@@ -80,22 +82,30 @@ class PairReading:
         self.seen: Set[int] = set()
         self.asked: List[Branches] = []
         self.pages = 0
+        starts = [r.starts_at for r in catalog.releases]      # sorted by start
+        # (active release, its cycle's first and last second: master's window)
+        self.cycles = [(r.id, r.starts_at, min([s - 1 for s in starts if s > r.starts_at],
+                                               default=float("inf")))
+                       for r in catalog.active_releases]
 
-    def _speaks_for(self, g: Branches) -> List[str]:
+    def _unread_reach(self, g: Branches) -> List[Tuple[str, int]]:
+        """(release, the newest time an unread report of `g` for it can have).
+
+        Unread changes are no newer than the boundary, nor their reports. On
+        master a report speaks for the release whose cycle it fell in, so an
+        older release's reports there end where the next cycle began."""
         if g.release is not None:
-            return [g.release]
-        # An unread master report is no newer than the boundary: it speaks for
-        # a release whose cycle had begun by then.
-        return [r.id for r in self.catalog.active_releases
-                if self.boundary is None or r.starts_at <= self.boundary]
+            return [(g.release, self.boundary)]
+        return [(r, min(self.boundary, end)) for r, start, end in self.cycles
+                if start <= self.boundary]
 
     def _needed(self, g: Branches) -> bool:
         if g.label in self.closed:
             return False
         if self.boundary is None:
             return True
-        return any(self.best.get((d.key, r), -1) <= self.boundary
-                   for r in self._speaks_for(g) for d in self.drivers)
+        return any(self.best.get((d.key, r), -1) <= reach
+                   for r, reach in self._unread_reach(g) for d in self.drivers)
 
     def next_query(self) -> Optional[str]:
         """The next page's query, or None: nothing left to ask (or the cap)."""

@@ -7,7 +7,13 @@ import re
 
 import pytest
 
-from driverlogd.bootstrap import bootstrap, branch_groups, needs_bootstrap, page_query
+from driverlogd.bootstrap import (
+    MAX_PAGES,
+    bootstrap,
+    branch_groups,
+    needs_bootstrap,
+    page_query,
+)
 from driverlogd.catalog.model import Catalog
 from driverlogd.gerrit.query import Answered
 from driverlogd.recorder import Recorder
@@ -111,3 +117,21 @@ def test_first_pages_for_the_real_catalog_are_one_per_account_and_repo():
     firsts = {page_query(ci, repo, names, 50) for ci, repo in groups}
     assert len(firsts) == len(groups) == 106
     assert len(groups) < sum(1 for d in cat.drivers if d.ci)   # shared accounts deduplicated
+
+
+def test_a_pair_that_never_settles_stops_at_the_page_cap(tmp_path, caplog):
+    """Gerrit keeps saying moreChanges and no page holds a report of the CI's:
+    the pair stops at MAX_PAGES, says which verdicts are unsettled, and the
+    next page asks only what is unsettled, before the oldest change read."""
+    rec = Recorder(Store(str(tmp_path / "state.db")), catalog())
+    asked = []
+
+    def ask(q):
+        asked.append(q)
+        n = len(asked)
+        when = ts("2018-09-01") - n * 3600
+        return [Answered(n, "master", when, [merged(n, 1, when)])], True
+    summary = bootstrap(rec.catalog, ask, rec, groups=[("foo-ci", "openstack/networking-foo")])
+    assert summary["queries"] == len(asked) == MAX_PAGES
+    assert 'before:"2018-09-01 11:00:01"' in asked[1]          # page 1's change, + 1 s
+    assert "stopped at 20 pages with Rocky, Stein, master unsettled" in caplog.text
