@@ -10,7 +10,7 @@ the stand-in Gerrit (in this process) over real SSH on loopback.
 4. VmRSS of a fresh 10,000-driver daemon after 0..N events.
 Counts: BENCH_SERVICE_COMMENTS (200), _EVENTS (20000), _MEMORY_EVENTS (1000000),
 _DRIVERS (10000). The 10,000-driver stores are pre-marked as bootstrapped: a
-bootstrap is one `gerrit query` per CI account, repo and branch (see part 1).
+bootstrap is a `gerrit query` page or more per CI account and repo (bench_bootstrap).
 """
 import contextlib
 import http.client

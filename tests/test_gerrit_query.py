@@ -104,3 +104,23 @@ def test_catch_up_gives_events_since_oldest_first(standin):
         1_700_000_050, keep=lambda e: e.type == "change-merged"))
     assert [e.type for e in kept] == ["change-merged"]
     assert metrics.registry.get_sample_value("driverlog_catchup_events_total") == 5
+
+
+def test_page_is_one_answer_with_each_changes_branch_and_time(standin):
+    s = standin.server
+    clock = [1_700_000_000]
+    s.store.clock = lambda: clock[0]
+    for branch in ("master", "stable/2024.1", "master"):
+        clock[0] += 60
+        n = s.create_change("openstack/nova", branch)
+        s.add_comment(n, 1, "acme-ci", "Build succeeded.")
+        s.merge(n)
+    q = GerritQuery(standin.config(), Metrics())
+    answered, more = q.page("status:{merged} limit:2")
+    assert more and [(a.number, a.branch, a.updated) for a in answered] == [
+        (3, "master", 1_700_000_180), (2, "stable/2024.1", 1_700_000_120)]
+    assert [e.type for e in answered[0].events] == ["comment-added", "change-merged"]
+    assert answered[0].events[-1].complete
+    answered, more = q.page('status:{merged} before:"2023-11-14 22:15:19" limit:2')
+    assert not more and [a.number for a in answered] == [1]
+    assert len([c for c in s.commands if c.startswith("gerrit query")]) == 2

@@ -1,5 +1,5 @@
-"""Bootstrap on an empty store through a fake `query` callable (the unit edge
-the service wires to the Gerrit query client)."""
+"""Bootstrap on an empty store through a fake `ask` callable (the unit edge
+the service wires to the Gerrit query client's one page)."""
 import json
 import logging
 import pathlib
@@ -7,8 +7,15 @@ import re
 
 import pytest
 
-from driverlogd.bootstrap import bootstrap, needs_bootstrap, queries
+from driverlogd.bootstrap import (
+    MAX_PAGES,
+    bootstrap,
+    branch_groups,
+    needs_bootstrap,
+    page_query,
+)
 from driverlogd.catalog.model import Catalog
+from driverlogd.gerrit.query import Answered
 from driverlogd.recorder import Recorder
 from driverlogd.store import Store
 from tests.verdict_support import (
@@ -42,16 +49,22 @@ def fake_gerrit():
     }
 
 
-def make_query(data, asked):
-    def query(q):
+def make_ask(data, asked):
+    """One page: the changes of the asked branches, newest first, all of them."""
+    def ask(q):
         terms = dict(re.findall(r"(\w+):\{([^}]*)\}", q))
         branches = re.findall(r"branch:\{([^}]*)\}", q)
         asked.append(q)
         if terms["commentby"] == "acme-ci":
             raise OSError("connection reset")
-        return iter([e for b in branches
-                     for e in data.get((terms["project"], b, terms["commentby"]), [])])
-    return query
+        changes = {}
+        for b in branches:
+            for e in data.get((terms["project"], b, terms["commentby"]), []):
+                changes.setdefault(e.change.number, []).append(e)
+        answered = [Answered(n, evs[0].change.branch, max(e.created_on for e in evs), evs)
+                    for n, evs in changes.items()]
+        return sorted(answered, key=lambda a: -a.updated), False
+    return ask
 
 
 def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
@@ -60,21 +73,23 @@ def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
     asked = []
     assert needs_bootstrap(store)
     with caplog.at_level(logging.INFO):
-        summary = bootstrap(rec.catalog, make_query(fake_gerrit(), asked), rec, limit=7)
-    # 3 (account, repo) groups x (2 active stable branches + master)
-    assert summary == {"queries": 9, "failed": 3, "events": 5}
-    assert "status:{merged} project:{openstack/cinder} branch:{master} " \
-           "commentby:{cinder_smb3_ci} limit:7" in asked
-    # A release's branches are asked together, by name and (were there one) series.
-    assert "status:{merged} project:{openstack/cinder} (branch:{stable/rocky} OR " \
-           "branch:{unmaintained/rocky}) commentby:{cinder_smb3_ci} limit:7" in asked
-    assert "bootstrap 9 of 9" in caplog.text and "connection reset" in caplog.text
+        summary = bootstrap(rec.catalog, make_ask(fake_gerrit(), asked), rec, limit=7)
+    # 3 (account, repo) pairs, one page each: Gerrit said it had no more.
+    assert summary == {"pairs": 3, "queries": 3, "failed": 1, "events": 5}
+    # Every active release's branches (by name and, were there one, series) and master.
+    assert "status:{merged} project:{openstack/cinder} (branch:{master} OR " \
+           "branch:{stable/rocky} OR branch:{stable/stein} OR branch:{unmaintained/rocky} OR " \
+           "branch:{unmaintained/stein}) commentby:{cinder_smb3_ci} limit:7" in asked
+    assert "bootstrap 3 of 3: foo-ci on openstack/networking-foo: page 1: 0 changes" \
+        in caplog.text
+    assert "bootstrap 1 of 3: acme-ci on openstack/cinder failed: connection reset" \
+        in caplog.text
     assert rec.reads.verdicts(ISCSI)["Stein"]["patchset"] == 2
     assert rec.reads.verdicts(ISCSI)["Rocky"]["result"] is False
     assert rec.reads.verdicts(SMB3)["Stein"]["result"] is True
     assert rec.reads.verdicts(ACME) == {}
     assert needs_bootstrap(store)               # a query failed: not done
-    summary = bootstrap(rec.catalog, make_query(fake_gerrit(), []), rec,
+    summary = bootstrap(rec.catalog, make_ask(fake_gerrit(), []), rec,
                         groups=[("cinder_smb3_ci", CINDER)])
     assert summary["failed"] == 0
 
@@ -82,19 +97,41 @@ def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
 def test_bootstrap_done_is_remembered(tmp_path):
     store = Store(str(tmp_path / "state.db"))
     rec = Recorder(store, catalog())
-    bootstrap(rec.catalog, lambda q: iter(()), rec)
+    bootstrap(rec.catalog, lambda q: ([], False), rec)
     assert not needs_bootstrap(store)
 
 
-def test_unsafe_values_are_not_queried_but_reported():
-    qs = queries(catalog(), groups=[("ci with space", CINDER)])
-    assert qs[0][1] == "" and "not a plain Gerrit name" in qs[0][0]
+def test_unsafe_values_are_not_queried_but_reported(tmp_path, caplog):
+    rec = Recorder(Store(str(tmp_path / "state.db")), catalog())
+    asked = []
+    summary = bootstrap(rec.catalog, make_ask({}, asked), rec, groups=[("ci with space", CINDER)])
+    assert summary["failed"] == 1 and asked == []
+    assert "not a plain Gerrit name" in caplog.text and "not queried" in caplog.text
 
 
 @pytest.mark.skipif(not (CORPUS / "default_data.json").exists(), reason="no shared corpus")
-def test_queries_for_the_real_catalog_are_one_per_account_repo_and_branch():
+def test_first_pages_for_the_real_catalog_are_one_per_account_and_repo():
     cat = Catalog.from_data(json.loads((CORPUS / "default_data.json").read_text()))
-    qs = queries(cat)
     groups = {(d.ci.id, d.ci_repo) for d in cat.drivers if d.ci}
-    assert len(qs) == len({q for _, q in qs}) == len(groups) * (len(cat.active_releases) + 1)
+    names = [n for g in branch_groups(cat) for n in g.names]
+    firsts = {page_query(ci, repo, names, 50) for ci, repo in groups}
+    assert len(firsts) == len(groups) == 106
     assert len(groups) < sum(1 for d in cat.drivers if d.ci)   # shared accounts deduplicated
+
+
+def test_a_pair_that_never_settles_stops_at_the_page_cap(tmp_path, caplog):
+    """Gerrit keeps saying moreChanges and no page holds a report of the CI's:
+    the pair stops at MAX_PAGES, says which verdicts are unsettled, and the
+    next page asks only what is unsettled, before the oldest change read."""
+    rec = Recorder(Store(str(tmp_path / "state.db")), catalog())
+    asked = []
+
+    def ask(q):
+        asked.append(q)
+        n = len(asked)
+        when = ts("2018-09-01") - n * 3600
+        return [Answered(n, "master", when, [merged(n, 1, when)])], True
+    summary = bootstrap(rec.catalog, ask, rec, groups=[("foo-ci", "openstack/networking-foo")])
+    assert summary["queries"] == len(asked) == MAX_PAGES
+    assert 'before:"2018-09-01 11:00:01"' in asked[1]          # page 1's change, + 1 s
+    assert "stopped at 20 pages with Rocky, Stein, master unsettled" in caplog.text

@@ -6,6 +6,7 @@ Contract (the verdict engine's bootstrap and the stream's catch-up use it):
     q.changes(query, *, comments=True, patch_sets=True, limit_per_page=None) -> Iterator[dict]
     q.catch_up(since, extra="") -> Iterator[Event]   # created_on >= since, oldest first
     q.events(query) -> Iterator[Event]               # every change's, bad rows skipped
+    q.page(query) -> (list[Answered], more)          # one answer, as the bootstrap reads it
     events_from_change(change: dict) -> list[Event]  # raises MalformedEvent only
 
 `query` is a Gerrit query string built from `quoting.term(...)` pieces; it is
@@ -19,7 +20,7 @@ an `{"type": "error"}` line raises `CommandError`.
 import dataclasses
 import logging
 import re
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 from ..ratelog import RateLimitedLog, printable
 from . import quoting
@@ -33,6 +34,15 @@ _bad_log = RateLimitedLog(log, every=10.0)
 
 # Gerrit writes one of these change messages when a change is submitted.
 _MERGED_MESSAGE = re.compile(r"Change has been successfully (merged|cherry-picked|rebased|pushed)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Answered:
+    """One change of a query page, as the bootstrap weighs it."""
+    number: Optional[int]    # None: the row had no usable number
+    branch: str
+    updated: Optional[int]   # lastUpdated, seconds; None when unusable
+    events: List[Event]      # [] for a row that makes none (counted malformed)
 
 
 class GerritQuery:
@@ -105,6 +115,22 @@ class GerritQuery:
             self._bad("malformed", f"change {_number_of(change)}: {e}")
             return []
 
+    def page(self, query: str) -> Tuple[List[Answered], bool]:
+        """One answer of `query` (which carries its own `limit:`), each change
+        with its events, and the stats line's moreChanges: the bootstrap
+        decides itself what, if anything, to ask next."""
+        quoting.arg(query)
+        conn = self._connection or connect(self.config)
+        try:
+            rows, more = self._page(conn, quoting.command(
+                ["gerrit", "query", "--format=JSON", "--comments", "--patch-sets", query]))
+        finally:
+            if self._connection is None:
+                conn.close()
+        return [Answered(_maybe_int(row.get("number")), _text(row.get("branch")),
+                         _maybe_int(row.get("lastUpdated")), self._events(row))
+                for row in rows], more
+
     def events(self, query: str) -> Iterator[Event]:
         """Every event of the changes `query` finds (the bootstrap's reading)."""
         for change in self.changes(query):
@@ -143,6 +169,13 @@ def _list(value) -> list:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _maybe_int(value) -> Optional[int]:
+    try:
+        return _int(value, "") or None
+    except MalformedEvent:
+        return None
 
 
 def _int(value, what) -> int:

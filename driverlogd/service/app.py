@@ -223,7 +223,7 @@ class Service:
 
         skipped = 0
 
-        def query(q):
+        def ask(q):
             nonlocal conn, skipped
             if conn.closed_because or not conn.transport.is_active():
                 # Gone (Gerrit restarted, the link dropped): every later query
@@ -232,19 +232,23 @@ class Service:
                 conn = connect(self.gerrit)
             client = GerritQuery(self.gerrit, self.metrics, connection=conn)
             try:
-                yield from client.events(q)     # a bad row is counted, not the query's end
+                return client.page(q)     # a bad row is counted, not the query's end
             finally:
                 skipped += client.skipped
+        def one_page(q):
+            # Its own limit: is all it reads (changes() would page to the end).
+            return [e for change in ask(q)[0] for e in change.events]
         try:
-            result = bootstrap_mod.bootstrap(catalog, query, self.recorder, log,
+            result = bootstrap_mod.bootstrap(catalog, ask, self.recorder, log,
                                              limit=self.cfg.bootstrap_limit, groups=groups)
             result["skipped"] = skipped
             log.log(logging.WARNING if skipped else logging.INFO,
-                    "bootstrap done: %(queries)d queries, %(failed)d failed, %(events)d events, "
+                    "bootstrap done: %(queries)d queries for %(pairs)d CI accounts and "
+                    "repositories, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
             # The reports a replica watching all along holds, on changes not merged.
             log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
-                     "%(events)d events", unmerged.read(catalog, query, self.recorder, log,
+                     "%(events)d events", unmerged.read(catalog, one_page, self.recorder, log,
                                                         self.cfg.bootstrap_limit, groups))
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
