@@ -1,7 +1,7 @@
 // The dashboard: loads /api/v1/drivers once, then filters, facets and sorts in
 // the browser (10,000 drivers take a few ms), renders rows in pages as they
-// scroll into view, keeps its state in the URL, and refreshes itself when
-// /api/v1/events says the data moved on.
+// scroll into view, keeps its state in the URL, and patches in the changed
+// drivers that /api/v1/events pushes.
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
@@ -127,7 +127,7 @@
     select.options.length = opts.length;
     select.value = current;
   }
-  function renderFacets() {
+  function facets() {
     var names = {};
     S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
     facet($("f-release"), "release", "Release", function (k) { return k; },
@@ -136,13 +136,16 @@
     facet($("f-vendor"), "vendor", "Vendor", function (k) { return k; }, [["", "All vendors"]]);
     facet($("f-ci"), "ci", "CI", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; },
       [["", "Any CI state"]]);
+  }
+  function renderFacets() {
+    facets();
     var sort = $("f-sort");
     sort.textContent = "";
     BASE_SORTS.concat(releasesInView().map(function (r) { return ["rel:" + r, "Release " + r]; }))
       .forEach(function (o) { sort.appendChild(el("option", {value: o[0]}, o[1])); });
     sort.value = S.f.sort;
     $("f-order").value = S.f.order;
-    $("f-q").value = S.f.q;
+    if ($("f-q") !== document.activeElement) $("f-q").value = S.f.q;   // not under the typist's feet
   }
 
   // ---- rendering -----------------------------------------------------------
@@ -283,6 +286,33 @@
     if (tb.rows.length) rowPx = Math.max(20, tb.offsetHeight / tb.rows.length);
     return Math.max(10, Math.min(PAGE, Math.ceil((window.innerHeight + 600) / rowPx)));
   }
+  // A pushed change: the view is worked out again (a few ms for 10,000), but
+  // while the rendered rows stay the same drivers in the same places only the
+  // changed ones are redrawn, so scroll, focus and the open details stay put.
+  function patch(keys) {
+    var old = S.view, y = window.scrollY, page = pageSize(), same = true;
+    compute();
+    for (var i = S.first; same && i < S.shown; i++) same = i < S.view.length && S.view[i]._key === old[i]._key;
+    facets();
+    if (!same) {
+      if (S.open && !S.view.some(function (d) { return d._key === S.open; })) { S.open = null; writeUrl(); }
+      renderRows(Math.max(page, S.shown - S.first));
+      window.scrollTo(0, y);
+    } else {
+      keys.forEach(function (k) {
+        var tr = rowOf(k);
+        if (!tr) return;
+        for (var i = S.first; S.view[i]._key !== k; i++) continue;
+        var focused = tr.contains(document.activeElement), frag = row(S.view[i], i), fresh = frag.firstChild;
+        if (tr.nextSibling && tr.nextSibling.classList.contains("detail")) tr.nextSibling.remove();
+        tr.replaceWith(frag);
+        if (focused) fresh.querySelector("button[data-open]").focus();
+      });
+      $("more").hidden = S.shown >= S.view.length;
+    }
+    if (S.open && keys.indexOf(S.open) >= 0) fetchDetail(S.open);
+    status(", updated " + new Date().toLocaleTimeString());
+  }
   function render(keepCount) {
     var page = pageSize();
     compute();
@@ -311,6 +341,8 @@
       fetch("/api/v1/releases", {cache: "no-cache"}).then(function (r) { return r.json(); })
     ]).then(function (res) {
       S.drivers = res[0].drivers.map(prepare);
+      S.at = {};   // key -> place in S.drivers, where a pushed row goes
+      S.drivers.forEach(function (d, i) { S.at[d._key] = i; });
       S.gen = res[0].generation;
       S.releases = res[1].releases;
       var y = window.scrollY;
@@ -322,7 +354,7 @@
       }
     }).catch(function () {
       $("status").textContent = "Could not load the drivers; retrying shortly.";
-      setTimeout(function () { load(live); }, 5000);
+      return new Promise(function (ok) { setTimeout(ok, 5000); }).then(function () { return load(live); });
     });
   }
   function fetchDetail(key) {
@@ -333,15 +365,35 @@
         refreshDetail(key);
       });
   }
+  // Each change comes as the changed drivers' rows, items of /api/v1/drivers as
+  // of `generation`, covering every change after `since`. The stream opens at
+  // the list's generation, so it starts with what changed while the list came.
+  // A gap, a driver not in the list or a "reload" event: the whole list again.
+  var queued = null;   // rows that came while the list was being fetched again
+  function reload() {
+    if (queued) return;
+    queued = [];
+    load(true).then(function () {
+      var q = queued;
+      queued = null;
+      q.forEach(applyRows);
+    });
+  }
+  function applyRows(x) {
+    if (queued) { queued.push(x); return; }
+    if (x.generation <= S.gen) return;           // the list has these already
+    if (x.since > S.gen) { reload(); return; }   // changes were missed
+    var fresh = x.drivers.map(prepare);
+    if (fresh.some(function (d) { return S.at[d._key] === undefined; })) { reload(); return; }
+    fresh.forEach(function (d) { S.drivers[S.at[d._key]] = d; });
+    S.gen = x.generation;
+    patch(fresh.map(function (d) { return d._key; }));
+  }
   function live() {
     if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
-    var es = new EventSource("/api/v1/events"), timer = null;
-    es.addEventListener("generation", function (e) {
-      var g = JSON.parse(e.data).generation;
-      if (S.gen === null || g === S.gen) return;
-      clearTimeout(timer);
-      timer = setTimeout(function () { load(true); }, 250);
-    });
+    var es = new EventSource("/api/v1/events?since=" + S.gen);
+    es.addEventListener("drivers", function (e) { applyRows(JSON.parse(e.data)); });
+    es.addEventListener("reload", reload);
   }
 
   // ---- events ----------------------------------------------------------------
@@ -409,12 +461,12 @@
       io.observe($("more"));
     }
     load(false).then(function () {
+      live();
       if (!S.open) return;
       fetchDetail(S.open);
       var tr = rowOf(S.open);
       if (tr) tr.scrollIntoView({block: "start"});
     });
-    live();
   }
   document.addEventListener("DOMContentLoaded", init);
 })();
