@@ -265,3 +265,42 @@ def test_a_change_that_cannot_be_pushed_reloads_the_list(browser):
         expect(pg.locator("#rows button.opener:text-is('Zeta ML2')")).to_have_count(0)
         assert len(names(pg)) == 6
         pg.close()
+
+
+def test_pushed_rows_sort_filter_and_count_as_a_fresh_load_does(browser):
+    """A push updates the view by the changed drivers only: the order, the
+    rows a filter lets through and the drop-downs' counts must come out as
+    a page loaded afterwards has them."""
+    rm = model()
+    with ServerThread(rm) as srv:
+        def shown(pg):
+            return names(pg), [pg.locator("#%s option" % s).all_inner_texts()
+                               for s in ("f-release", "f-project", "f-vendor", "f-ci")]
+
+        views = ("?release=all&sort=ci", "?ci=failing&sort=ci&order=desc")
+        pages = []
+        for qs in views:
+            pg = browser.new_page(viewport={"width": 1280, "height": 900})
+            pg.set_default_timeout(10000)
+            with pg.expect_request(lambda r: "/api/v1/events" in r.url):
+                open_page(pg, srv, qs)
+            pages.append(pg)
+        zeta = pages[0].locator("#rows tr[data-key*='Zeta'] td.c-ci")
+        assert "failing" in zeta.inner_text()
+        lists = []
+        for pg in pages:
+            pg.on("request", lambda r: urllib.parse.urlsplit(r.url).path == "/api/v1/drivers"
+                  and lists.append(r.url))
+        rm.set_verdict(ZETA, "Kilo", True, "Build succeeded")       # failing -> passing
+        rm.set_verdict(("openstack/cinder", "Block/Bridge", "BB iSCSI"), "Liberty", False,
+                       "Build failed")                               # no result -> failing
+        expect(zeta).to_contain_text("passing")
+        fresh = browser.new_page(viewport={"width": 1280, "height": 900})
+        for pg, qs in zip(pages, views):
+            expect(pg.locator("#rows tr[data-key*='BB%20iSCSI'] td.c-ci")).to_contain_text(
+                "failing")
+            open_page(fresh, srv, qs)
+            assert shown(pg) == shown(fresh), qs
+            pg.close()
+        fresh.close()
+        assert lists == []

@@ -106,6 +106,38 @@
     S.view = view;
     S.counts = counts;
   }
+  // Drivers a push replaced (pairs [old, new]): the view and the counts change
+  // by just those, as compute() would have them (which sorts all 10,000 again).
+  // Returns the drop-downs whose counts changed.
+  var FACETS = ["release", "project_id", "vendor", "ci"];
+  function part(d, m, f) {   // what d adds to drop-down f's counts, as compute() counts it
+    if (m === null || (m !== "" && m !== f)) return null;
+    return f === "release" ? d._relIds : [d[f === "ci" ? "state" : f]];
+  }
+  function update(pairs) {
+    var c = criteria(), dir = S.f.order === "desc" ? -1 : 1, dirty = {};
+    pairs.forEach(function (p) {
+      var ms = p.map(function (d) { return found(d, c.words) ? miss(d, c) : null; });
+      FACETS.forEach(function (f) {
+        var was = part(p[0], ms[0], f), is = part(p[1], ms[1], f);
+        if (String(was) === String(is)) return;
+        dirty[f] = true;
+        (was || []).forEach(function (k) { if (!--S.counts[f][k]) delete S.counts[f][k]; });
+        (is || []).forEach(function (k) { bump(S.counts[f], k); });
+      });
+      var at = ms[0] === "" ? S.view.indexOf(p[0]) : -1;
+      if (at >= 0) S.view.splice(at, 1);
+      if (ms[1] !== "") return;
+      var d = p[1], lo = 0, hi = S.view.length;
+      d._k = sortKey(d, S.f.sort);
+      while (lo < hi) {   // where compute()'s sort would put it
+        var mid = (lo + hi) >> 1, v = S.view[mid];
+        if ((dir * cmp(v._k, d._k) || cmp(v._key, d._key)) < 0) lo = mid + 1; else hi = mid;
+      }
+      S.view.splice(lo, 0, d);
+    });
+    return dirty;
+  }
   // Options are patched in place, not replaced: each new option is restyled and
   // measured for the select's width (~7 ms for 400 vendors), new counts are just text.
   function facet(select, skip, label, textOf, all) {
@@ -127,15 +159,14 @@
     select.options.length = opts.length;
     select.value = current;
   }
-  function facets() {
+  function facets(only) {   // only: {drop-down: true}, those alone (each costs ms at 10,000)
     var names = {};
-    S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
-    facet($("f-release"), "release", "Release", function (k) { return k; },
-      [["", "Active releases"], ["all", "All releases"]]);
-    facet($("f-project"), "project_id", "Project", function (k) { return names[k] || k; }, [["", "All projects"]]);
-    facet($("f-vendor"), "vendor", "Vendor", function (k) { return k; }, [["", "All vendors"]]);
-    facet($("f-ci"), "ci", "CI", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; },
-      [["", "Any CI state"]]);
+    if (!only || only.project_id) S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
+    [["f-release", "release", function (k) { return k; }, [["", "Active releases"], ["all", "All releases"]]],
+     ["f-project", "project_id", function (k) { return names[k] || k; }, [["", "All projects"]]],
+     ["f-vendor", "vendor", function (k) { return k; }, [["", "All vendors"]]],
+     ["f-ci", "ci", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; }, [["", "Any CI state"]]]
+    ].forEach(function (x) { if (!only || only[x[1]]) facet($(x[0]), x[1], null, x[2], x[3]); });
   }
   function renderFacets() {
     facets();
@@ -289,11 +320,11 @@
   // A pushed change: the view is worked out again (a few ms for 10,000), but
   // while the rendered rows stay the same drivers in the same places only the
   // changed ones are redrawn, so scroll, focus and the open details stay put.
-  function patch(keys) {
-    var old = S.view, y = window.scrollY, page = pageSize(), same = true;
-    compute();
-    for (var i = S.first; same && i < S.shown; i++) same = i < S.view.length && S.view[i]._key === old[i]._key;
-    facets();
+  function patch(pairs) {
+    var keys = pairs.map(function (p) { return p[1]._key; }), y = window.scrollY, page = pageSize(), same = true;
+    var before = S.view.slice(S.first, S.shown).map(function (d) { return d._key; });
+    facets(update(pairs));
+    for (var i = S.first; same && i < S.shown; i++) same = i < S.view.length && S.view[i]._key === before[i - S.first];
     if (!same) {
       if (S.open && !S.view.some(function (d) { return d._key === S.open; })) { S.open = null; writeUrl(); }
       renderRows(Math.max(page, S.shown - S.first));
@@ -385,9 +416,10 @@
     if (x.since > S.gen) { reload(); return; }   // changes were missed
     var fresh = x.drivers.map(prepare);
     if (fresh.some(function (d) { return S.at[d._key] === undefined; })) { reload(); return; }
+    var pairs = fresh.map(function (d) { return [S.drivers[S.at[d._key]], d]; });
     fresh.forEach(function (d) { S.drivers[S.at[d._key]] = d; });
     S.gen = x.generation;
-    patch(fresh.map(function (d) { return d._key; }));
+    patch(pairs);
   }
   function live() {
     if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
