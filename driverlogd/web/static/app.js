@@ -423,7 +423,7 @@
   }
   function live() {
     if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
-    var es = new EventSource("/api/v1/events?since=" + S.gen);
+    var es = new EventSource("/api/v1/events" + (typeof S.gen === "number" ? "?since=" + S.gen : ""));
     es.addEventListener("drivers", function (e) { applyRows(JSON.parse(e.data)); });
     es.addEventListener("reload", reload);
   }
