@@ -64,7 +64,9 @@ def measure_load(browser, url, runs):
 
 
 def shown(status):
-    return int(re.match(r"(\d+) of", status).group(1))
+    """How many drivers match: "N of M drivers", or while pages are still to
+    come "Showing n of N matching drivers (M in all)"."""
+    return int(re.search(r"(\d+) (?:of \d+ drivers|matching)", status).group(1))
 
 
 def measure_actions(pg, runs):
