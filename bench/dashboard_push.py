@@ -8,7 +8,8 @@ the page stamps (performance.timeOrigin + now, the same wall clock as this
 process) when the row's CI cell shows the new word, and after the next
 animation frame. "before" is the same run against the code of BEFORE_REF (git
 archive of it, run from a temporary directory), measured interleaved with
-"after" (this tree), so both see the same machine load.
+"after" (this tree), so both see the same machine load; each round waits
+until its tab has no list refetch under way, so neither loads the other's.
 """
 import io
 import os
@@ -71,8 +72,10 @@ class Side:
         self.page = browser.new_page(viewport=viewport)
         self.page.set_default_timeout(60000)
         self.page.add_init_script(WATCH)
-        self.lists = 0
+        self.lists = self.inflight = 0
         self.page.on("request", self._count)
+        self.page.on("requestfinished", self._done)
+        self.page.on("requestfailed", self._done)
         # The list, then the event stream, which opens after it (before: with it).
         with self.page.expect_request(lambda r: "/api/v1/events" in r.url):
             self.page.goto("http://127.0.0.1:%d/?release=all" % self.daemon.port)
@@ -83,9 +86,28 @@ class Side:
         self.key, self.driver = next((k, by_key[k]) for k in keys[3:] if by_key[k].get("ci"))
         self.times, self.frames, self.arrived, self.missed, self.k = [], [], [], 0, 0
 
+    @staticmethod
+    def _list(request):
+        return request.url.split("?")[0].endswith("/api/v1/drivers")
+
     def _count(self, request):
-        if request.url.split("?")[0].endswith("/api/v1/drivers"):
+        if self._list(request):
             self.lists += 1
+            self.inflight += 1
+
+    def _done(self, request):
+        if self._list(request):
+            self.inflight -= 1
+
+    def quiet(self):
+        """Until no list refetch is under way or due (main's waits 250 ms
+        after an event), so one side's refetches do not load the other's round."""
+        for _ in range(2):
+            self.page.wait_for_timeout(300)
+            for _ in range(500):
+                if not self.inflight:
+                    break
+                self.page.wait_for_timeout(20)
 
     def round(self):
         d, server = self.driver, self.gerrit.server
@@ -110,6 +132,7 @@ class Side:
         self.arrived.append(got - t0)
         self.times.append(dom - t0)
         self.frames.append(frame - t0)
+        self.quiet()
 
     def close(self):
         self.page.close()
