@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium at 10,000 and 1,000 drivers: load, sort,
-search and the faceted drop-downs, p50/p95 over repeated runs.
+search and the faceted drop-downs, p50/p95 over repeated runs; then how soon
+a CI comment shows in an open dashboard, before and after (dashboard_push.py).
 
 The server is the tests' (ServerThread over FakeReadModel and generate_data,
 as test_dashboard_browser's 10,000-driver test, plus verdicts for 30 % of the
@@ -14,6 +15,9 @@ objects to the same result; its count must equal the dashboard's.
 import os
 import pathlib
 import re
+import tempfile
+
+from bench import dashboard_push
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -60,7 +64,9 @@ def measure_load(browser, url, runs):
 
 
 def shown(status):
-    return int(re.match(r"(\d+) of", status).group(1))
+    """How many drivers match: "N of M drivers", or while pages are still to
+    come "Showing n of N matching drivers (M in all)"."""
+    return int(re.search(r"(\d+) (?:of \d+ drivers|matching)", status).group(1))
 
 
 def measure_actions(pg, runs):
@@ -143,17 +149,24 @@ def main():
     except ImportError:
         print("bench dashboard: skipped, playwright is not installed")
         return
-    results = {}
-    with sync_playwright() as p:
+    results, pushed = {}, None
+    parts = os.environ.get("BENCH_DASHBOARD_PARTS", "actions,push").split(",")
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             print("Chromium %s, headless; viewport %dx%d; %d CPUs, load average %.1f at start"
                   % (browser.version, VIEWPORT["width"], VIEWPORT["height"], os.cpu_count(),
                      os.getloadavg()[0]))
-            for n in SIZES:
+            for n in SIZES if "actions" in parts else ():
                 results[n] = run_size(browser, n)
+            if "push" in parts:
+                pushed = dashboard_push.measure(browser, VIEWPORT, tmp)
         finally:
             browser.close()
+    if pushed:
+        dashboard_push.report(pushed, pct)
+    if not results:
+        return
     print(__doc__.split("\n\n", 1)[1].strip())
     print("Load figures count from navigation start in a fresh context (cold cache): "
           "'handler' = rows in the DOM, '+2 frames' = painted; bare = a cold fetch + JSON "

@@ -29,7 +29,8 @@ class Gerrit:
 
 
 class Daemon:
-    def __init__(self, tmp, gerrit, catalog, name, bootstrapped=False):
+    def __init__(self, tmp, gerrit, catalog, name, bootstrapped=False, root=ROOT):
+        """`root`: the directory whose driverlogd package runs (another revision's)."""
         self.dir = os.path.join(tmp, name)
         os.makedirs(os.path.join(self.dir, "state"))
         self.db = os.path.join(self.dir, "state", "driverlog.sqlite3")
@@ -55,7 +56,7 @@ class Daemon:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "driverlogd", "--config", config],
-                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+                stdout=log, stderr=subprocess.STDOUT, cwd=root)
         self.conn = None
         self._wait(lambda: b"driverlog_stream_up 1.0" in self.get("/metrics")[1], 180,
                    "streaming")

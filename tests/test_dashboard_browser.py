@@ -242,3 +242,83 @@ def test_ten_thousand_drivers_render_in_pages(browser):
         pg.click("#earlier-btn")
         assert pg.locator("#rows tr[data-key]").count() > 6
         pg.close()
+
+
+def test_a_comment_reaches_an_open_dashboard_as_a_pushed_row(browser, tmp_path, standin):
+    """The real daemon following the stand-in over SSH: a CI comment changes
+    the row and the open details in place, without fetching the list again."""
+    from tests.service_support import Daemon
+    daemon = Daemon(tmp_path, standin).start()
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.set_default_timeout(15000)
+    lists = []
+    pg.on("request", lambda r: urllib.parse.urlsplit(r.url).path == "/api/v1/drivers"
+          and lists.append(r.url))
+    with pg.expect_request(lambda r: "/api/v1/events" in r.url):
+        pg.goto("http://127.0.0.1:%d/?release=all&project_id=openstack/nova&q=acme"
+                % daemon.port)
+    vgpu = pg.locator("#rows tr[data-key*='vGPU']")
+    expect(vgpu.locator("td.c-ci")).to_contain_text("no result yet")
+    vgpu.locator("button.opener").click()
+    expect(pg.locator("tr.detail")).to_have_count(1)
+    assert len(lists) == 1
+    number = standin.server.create_change("openstack/nova", "master")
+    standin.server.merge(number)
+    standin.server.add_comment(number, None, "acme-compute-ci", "Build succeeded.\n\n- "
+                               "acme-nova-vgpu https://ci.acme.example/logs/7/ : SUCCESS in 41m")
+    expect(vgpu.locator("td.c-ci")).to_contain_text("passing")
+    expect(pg.locator("tr.detail ol.votes li")).to_have_count(1)   # the details, refreshed
+    assert "Acme GPU vGPU support" in pg.locator("#rows tr.open").inner_text()
+    assert len(lists) == 1, lists
+    pg.close()
+    daemon.stop()
+
+
+def test_pushed_rows_sort_filter_and_count_as_a_fresh_load_does(browser):
+    """A push updates the view by the changed drivers only: the order, the
+    rows a filter lets through and the drop-downs' counts must come out as
+    a page loaded afterwards has them."""
+    from driverlogd.catalog.model import Catalog
+    from tests.webfake import sample_data
+    rm = model()
+    with ServerThread(rm) as srv:
+        def shown(pg):
+            return names(pg), [pg.locator("#%s option" % s).all_inner_texts()
+                               for s in ("f-release", "f-project", "f-vendor", "f-ci")]
+
+        views = ("?release=all&sort=ci", "?ci=failing&sort=ci&order=desc")
+        pages = []
+        for qs in views:
+            pg = browser.new_page(viewport={"width": 1280, "height": 900})
+            pg.set_default_timeout(10000)
+            with pg.expect_request(lambda r: "/api/v1/events" in r.url):
+                open_page(pg, srv, qs)
+            pages.append(pg)
+        zeta = pages[0].locator("#rows tr[data-key*='Zeta'] td.c-ci")
+        assert "failing" in zeta.inner_text()
+        lists = []
+        for pg in pages:
+            pg.on("request", lambda r: urllib.parse.urlsplit(r.url).path == "/api/v1/drivers"
+                  and lists.append(r.url))
+        rm.set_verdict(ZETA, "Kilo", True, "Build succeeded")       # failing -> passing
+        rm.set_verdict(("openstack/cinder", "Block/Bridge", "BB iSCSI"), "Liberty", False,
+                       "Build failed")                               # no result -> failing
+        expect(zeta).to_contain_text("passing")
+        fresh = browser.new_page(viewport={"width": 1280, "height": 900})
+        for pg, qs in zip(pages, views):
+            expect(pg.locator("#rows tr[data-key*='BB%20iSCSI'] td.c-ci")).to_contain_text(
+                "failing")
+            open_page(fresh, srv, qs)
+            assert shown(pg) == shown(fresh), qs
+        fresh.close()
+        assert lists == []
+        # What cannot be pushed (a catalog reload) comes as `reload`: the list again.
+        data = sample_data()
+        data["drivers"] = [d for d in data["drivers"] if d["name"] != "Zeta ML2"]
+        pg = pages[0]
+        with pg.expect_request(lambda r: urllib.parse.urlsplit(r.url).path == "/api/v1/drivers"):
+            rm.replace_catalog(Catalog.from_data(data))
+        expect(pg.locator("#rows button.opener:text-is('Zeta ML2')")).to_have_count(0)
+        assert len(names(pg)) == 6
+        for pg in pages:
+            pg.close()

@@ -98,3 +98,18 @@ def test_a_catalog_reload_is_diffed_whole(world):
     model.diff()
     assert rec.looked[-1] == {d.key for d in smaller.drivers}
     assert ACME not in model.states() and len(model.states()) == len(smaller.drivers)
+
+
+def test_listeners_hear_every_generation_bump(world):
+    """The event streams wake on this hook, so every bump must reach it: a
+    commit, a diff that found a change (time alone: silence), a catalog reload."""
+    clock, rec, model = world
+    heard = []
+    model.add_listener(lambda: heard.append(model.generation))
+    rec.handle_batch(merged_report(3, 1, CB, cloudbase_report(3), clock.now))
+    assert heard == [model.generation]
+    model.diff()
+    clock.now += 31 * DAY
+    assert model.diff() == 2 and heard[-1] == model.generation and len(heard) == 3
+    model.catalog_replaced()
+    assert heard[-1] == model.generation and len(heard) == 4

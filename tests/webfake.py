@@ -90,6 +90,8 @@ class FakeReadModel:
         self._changes = []      # newest first
         self._changed = {}      # key -> generation of last change
         self._reports = []      # stored CI reports, newest first
+        self._all_changed_at = 0
+        self._listeners = []
         self.now = now or time.time()
 
     # -- what tests call -------------------------------------------------
@@ -136,11 +138,18 @@ class FakeReadModel:
     def replace_catalog(self, catalog):
         self.catalog = catalog
         self.generation += 1
+        self._all_changed_at = self.generation
         self._changed.clear()
+        self._moved()
 
     def _bump(self, key):
         self.generation += 1
         self._changed[key] = self.generation
+        self._moved()
+
+    def _moved(self):
+        for fn in self._listeners:
+            fn()
 
     # -- ReadModel ---------------------------------------------------------
     def driver_status(self, key):
@@ -181,7 +190,12 @@ class FakeReadModel:
     def readiness(self):
         return self.ready
 
+    def add_listener(self, fn):
+        self._listeners.append(fn)
+
     def changed_keys(self, since_generation):
+        if self._all_changed_at > since_generation:
+            return None
         return {k for k, g in self._changed.items() if g > since_generation}
 
 

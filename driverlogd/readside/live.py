@@ -34,6 +34,7 @@ class LiveReadModel:
         self._lock = threading.Lock()
         self._readiness = (False, "starting")
         self._all_changed_at = 0
+        self._listeners = []
         recorder.add_listener(self._bump)
         # What the last diff saw: key -> state, key -> {release: (result, url, ts)}.
         # The baseline is the state at start: whatever changes after, even
@@ -54,12 +55,24 @@ class LiveReadModel:
                 self._all_changed_at = self.generation
             for key in keys or ():
                 self._changed[key] = self.generation
+        self._moved()
 
     def catalog_replaced(self):
         with self._lock:
             self.generation += 1
             self._all_changed_at = self.generation
             self._changed.clear()
+        self._moved()
+
+    def add_listener(self, fn):
+        """`fn()` is called each time the generation moved (after a commit, a
+        catalog reload, or a diff that found a state change), so the event
+        stream pushes at once instead of polling. Keep it cheap."""
+        self._listeners.append(fn)
+
+    def _moved(self):
+        for fn in self._listeners:
+            fn()
 
     def set_readiness(self, ready, why):
         self._readiness = (bool(ready), why)
@@ -158,4 +171,5 @@ class LiveReadModel:
                     self._changed[key] = self.generation
                 if quiet:
                     self._diffed_at = self.generation
+            self._moved()
         return len(found)

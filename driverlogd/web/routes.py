@@ -56,6 +56,19 @@ class Route:
         return "{" in self.path
 
 
+EVENTS = (
+    "A text/event-stream. Events: `drivers` (with an `id`): data "
+    "`{\"generation\": int, \"since\": int, \"drivers\": [...]}`, the drivers whose data "
+    "changed after generation `since`, each exactly as an item of /api/v1/drivers; a "
+    "client holding the list at a generation >= `since` replaces those items. `reload` "
+    "(with an `id`): data `{\"generation\": int, \"reason\": str}`, what changed cannot be "
+    "sent (a catalog reload, too many drivers, a generation not this server's): fetch "
+    "the list again. `generation`: data `{\"generation\": int}`, on connecting and after "
+    "every other event, for clients that refetch on any change. An `id` is "
+    "`<server>.<generation>`; EventSource sends the last one back when it reconnects "
+    "and the stream resumes from there.")
+
+
 def json_ok(schema, description="OK"):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -133,9 +146,13 @@ ROUTES = (
         text_ok("application/atom+xml", "Atom"), s.FILTERS + (s.limit("Entries"),),
         answer="app", link="feed"),
     Route("/api/v1/events", "events", "api_v1",
-          "Server-sent events: `generation` whenever data changed", "app",
-          ok=text_ok("text/event-stream", "text/event-stream"),
-          more=(("503", _resp("Unavailable")),), link="events"),
+          "Server-sent events: each change pushed as the changed drivers' rows", "app",
+          ok=text_ok("text/event-stream", EVENTS),
+          query=(s.query("since", "The `generation` of the driver list the client holds: "
+                         "the stream starts by sending what changed after it. On a "
+                         "reconnect the `Last-Event-ID` header takes precedence.",
+                         {"type": "integer", "minimum": 0}),),
+          more=(("400", _resp("BadRequest")), ("503", _resp("Unavailable"))), link="events"),
     Route("/badge/" + DRIVER_KEY + ".svg", "badge", "badge", "SVG CI status badge", "etag",
           feeds.badge, text_ok("image/svg+xml", "SVG"),
           (s.query("release", "A release id: the badge for that release."),),

@@ -87,8 +87,15 @@ class ReadModel(Protocol):
         connected or recovering; `why` is a short human sentence."""
 
     # Optional. When present, the web layer refreshes only the drivers named
-    # instead of rebuilding all of them on every generation bump.
+    # instead of rebuilding all of them on every generation bump, and
+    # /api/v1/events pushes just those rows (without it: `reload` events).
     def changed_keys(self, since_generation: int) -> Optional[Set[DriverKey]]:
         """Keys whose driver_status may differ from what it was at
         `since_generation`; None when unknown (the web layer then rebuilds
         everything)."""
+
+    # Optional. When present, /api/v1/events wakes the moment the generation
+    # moves instead of polling it, and pushes the changed rows at once.
+    def add_listener(self, fn) -> None:
+        """Call `fn()` (no arguments) after every generation bump, from any
+        thread; it only wakes the event streams."""

@@ -20,6 +20,7 @@ from driverlogd.web.http import (
     json_response,
 )
 from driverlogd.web.routes import ROUTES, Router
+from driverlogd.web.rowfeed import RowFeed
 from driverlogd.web.snapshot import Snapshots
 
 LOG = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class App:
         self.snapshots = Snapshots(readmodel, max_age=snapshot_max_age)
         self.cache = BodyCache(cache_bytes)
         self.watch = sse.GenerationWatch(readmodel)
+        self.rowfeed = RowFeed(readmodel)
         self.open_streams = 0
         self.trials = trial.TokenBucket()
         self.static = {}
@@ -253,7 +255,12 @@ class App:
         return self._with_etag(req, resp, etag)
 
     def _events(self, req, tail):
-        parse_query(req.query, frozenset())
+        since = parse_query(req.query, frozenset(("since",))).get("since")
+        if since is not None:
+            if not (since.isascii() and since.isdigit()) or len(since) > 18:
+                raise BadRequest("since: a generation (a whole number) is expected, got %r"
+                                 % since[:40])
+            since = int(since)
         if self.open_streams >= self.max_event_streams:
             return error_response(503, "too many event streams; poll /api/v1/drivers instead",
                                   [("Retry-After", "30")])
@@ -262,7 +269,9 @@ class App:
         def closed():
             self.open_streams -= 1
 
-        body = sse.Stream(self.watch, max_seconds=self.event_stream_seconds, on_close=closed)
+        start = self.rowfeed.start(req.header("Last-Event-ID"), since)
+        body = sse.Stream(self.watch, self.rowfeed, start, max_seconds=self.event_stream_seconds,
+                          on_close=closed)
         return Response(200, content_type="text/event-stream; charset=utf-8",
                         headers=[("Cache-Control", "no-store"), ("X-Accel-Buffering", "no")],
                         stream=body)

@@ -1,7 +1,7 @@
 // The dashboard: loads /api/v1/drivers once, then filters, facets and sorts in
 // the browser (10,000 drivers take a few ms), renders rows in pages as they
-// scroll into view, keeps its state in the URL, and refreshes itself when
-// /api/v1/events says the data moved on.
+// scroll into view, keeps its state in the URL, and patches in the changed
+// drivers that /api/v1/events pushes.
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
@@ -42,70 +42,11 @@
   }
 
   // ---- filtering, facets, sorting ------------------------------------------
-  function releasesInView() {
-    if (S.f.release === "all") return S.releases.map(function (r) { return r.id; });
-    if (S.f.release) return [S.f.release];
-    var act = S.releases.filter(function (r) { return r.active; }).map(function (r) { return r.id; });
-    return act.length ? act : S.releases.map(function (r) { return r.id; });
-  }
-  // The filters, prepared once per render rather than once per driver.
-  function criteria() {
-    return {rels: S.f.release === "all" ? null : releasesInView(),
-            words: S.f.q.toLowerCase().split(/\s+/).filter(Boolean)};
-  }
-  function found(d, words) {
-    for (var j = 0; j < words.length; j++) if (d._text.indexOf(words[j]) < 0) return false;
-    return true;
-  }
-  // The one drop-down filter d fails: "" when none, its name when exactly one, null when more.
-  function miss(d, c) {
-    var f = S.f, failed = "", n = 0;
-    if (c.rels) {
-      var ok = false;
-      for (var i = 0; i < c.rels.length && !ok; i++) ok = d._rel[c.rels[i]] !== undefined;
-      if (!ok) { failed = "release"; n++; }
-    }
-    if (f.project_id && d.project_id !== f.project_id) { failed = "project_id"; n++; }
-    if (f.vendor && d.vendor !== f.vendor) { failed = "vendor"; n++; }
-    if (f.ci && d.state !== f.ci) { failed = "ci"; n++; }
-    return n > 1 ? null : failed;
-  }
-  function sortKey(d, key) {
-    if (key.indexOf("rel:") === 0) {
-      var r = d._rel[key.slice(4)];
-      return r === undefined ? 9 : DL.STATE_ORDER[r.state];
-    }
-    switch (key) {
-      case "project": return d.project_id.toLowerCase();
-      case "vendor": return d.vendor.toLowerCase();
-      case "name": return d.name.toLowerCase();
-      case "description": return (d.description || "").toLowerCase();
-      case "ci": return DL.STATE_ORDER[d.state];
-      case "maintainers": return d.maintainers.length ? d.maintainers[0].name.toLowerCase() : "\uffff";
-    }
-    return "";
-  }
-  function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
-  function bump(counts, k) { counts[k] = (counts[k] || 0) + 1; }
-  // One pass over the drivers makes the view and, per drop-down, the counts of
-  // the drivers every other filter lets through (what picking a value gives).
-  function compute() {
-    var c = criteria(), view = [], counts = {release: {}, project_id: {}, vendor: {}, ci: {}};
-    for (var i = 0; i < S.drivers.length; i++) {
-      var d = S.drivers[i], m;
-      if (!found(d, c.words) || (m = miss(d, c)) === null) continue;
-      if (m === "") view.push(d);
-      if (m === "" || m === "release") d._relIds.forEach(function (r) { bump(counts.release, r); });
-      if (m === "" || m === "project_id") bump(counts.project_id, d.project_id);
-      if (m === "" || m === "vendor") bump(counts.vendor, d.vendor);
-      if (m === "" || m === "ci") bump(counts.ci, d.state);
-    }
-    var key = S.f.sort, dir = S.f.order === "desc" ? -1 : 1;
-    view.forEach(function (d) { d._k = sortKey(d, key); });   // once per driver, not per comparison
-    view.sort(function (a, b) { return dir * cmp(a._k, b._k) || cmp(a._key, b._key); });
-    S.view = view;
-    S.counts = counts;
-  }
+  // (view.js works them out; these name them for the code below)
+  var V = DL.view, cmp = V.cmp;
+  function releasesInView() { return V.releasesInView(S); }
+  function compute() { V.compute(S); }
+  function update(pairs) { return V.update(S, pairs); }
   // Options are patched in place, not replaced: each new option is restyled and
   // measured for the select's width (~7 ms for 400 vendors), new counts are just text.
   function facet(select, skip, label, textOf, all) {
@@ -127,22 +68,24 @@
     select.options.length = opts.length;
     select.value = current;
   }
-  function renderFacets() {
+  function facets(only) {   // only: {drop-down: true}, those alone (each costs ms at 10,000)
     var names = {};
-    S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
-    facet($("f-release"), "release", "Release", function (k) { return k; },
-      [["", "Active releases"], ["all", "All releases"]]);
-    facet($("f-project"), "project_id", "Project", function (k) { return names[k] || k; }, [["", "All projects"]]);
-    facet($("f-vendor"), "vendor", "Vendor", function (k) { return k; }, [["", "All vendors"]]);
-    facet($("f-ci"), "ci", "CI", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; },
-      [["", "Any CI state"]]);
+    if (!only || only.project_id) S.drivers.forEach(function (d) { names[d.project_id] = d.project_name || d.project_id; });
+    [["f-release", "release", function (k) { return k; }, [["", "Active releases"], ["all", "All releases"]]],
+     ["f-project", "project_id", function (k) { return names[k] || k; }, [["", "All projects"]]],
+     ["f-vendor", "vendor", function (k) { return k; }, [["", "All vendors"]]],
+     ["f-ci", "ci", function (k) { return DL.STATES[k] ? DL.STATES[k].word : k; }, [["", "Any CI state"]]]
+    ].forEach(function (x) { if (!only || only[x[1]]) facet($(x[0]), x[1], null, x[2], x[3]); });
+  }
+  function renderFacets() {
+    facets();
     var sort = $("f-sort");
     sort.textContent = "";
     BASE_SORTS.concat(releasesInView().map(function (r) { return ["rel:" + r, "Release " + r]; }))
       .forEach(function (o) { sort.appendChild(el("option", {value: o[0]}, o[1])); });
     sort.value = S.f.sort;
     $("f-order").value = S.f.order;
-    $("f-q").value = S.f.q;
+    if ($("f-q") !== document.activeElement) $("f-q").value = S.f.q;   // not under the typist's feet
   }
 
   // ---- rendering -----------------------------------------------------------
@@ -283,6 +226,33 @@
     if (tb.rows.length) rowPx = Math.max(20, tb.offsetHeight / tb.rows.length);
     return Math.max(10, Math.min(PAGE, Math.ceil((window.innerHeight + 600) / rowPx)));
   }
+  // A pushed change: the view is worked out again (a few ms for 10,000), but
+  // while the rendered rows stay the same drivers in the same places only the
+  // changed ones are redrawn, so scroll, focus and the open details stay put.
+  function patch(pairs) {
+    var keys = pairs.map(function (p) { return p[1]._key; }), y = window.scrollY, page = pageSize(), same = true;
+    var before = S.view.slice(S.first, S.shown).map(function (d) { return d._key; });
+    facets(update(pairs));
+    for (var i = S.first; same && i < S.shown; i++) same = i < S.view.length && S.view[i]._key === before[i - S.first];
+    if (!same) {
+      if (S.open && !S.view.some(function (d) { return d._key === S.open; })) { S.open = null; writeUrl(); }
+      renderRows(Math.max(page, S.shown - S.first));
+      window.scrollTo(0, y);
+    } else {
+      keys.forEach(function (k) {
+        var tr = rowOf(k);
+        if (!tr) return;
+        for (var i = S.first; S.view[i]._key !== k; i++) continue;
+        var focused = tr.contains(document.activeElement), frag = row(S.view[i], i), fresh = frag.firstChild;
+        if (tr.nextSibling && tr.nextSibling.classList.contains("detail")) tr.nextSibling.remove();
+        tr.replaceWith(frag);
+        if (focused) fresh.querySelector("button[data-open]").focus();
+      });
+      $("more").hidden = S.shown >= S.view.length;
+    }
+    if (S.open && keys.indexOf(S.open) >= 0) fetchDetail(S.open);
+    status(", updated " + new Date().toLocaleTimeString());
+  }
   function render(keepCount) {
     var page = pageSize();
     compute();
@@ -311,6 +281,8 @@
       fetch("/api/v1/releases", {cache: "no-cache"}).then(function (r) { return r.json(); })
     ]).then(function (res) {
       S.drivers = res[0].drivers.map(prepare);
+      S.at = {};   // key -> place in S.drivers, where a pushed row goes
+      S.drivers.forEach(function (d, i) { S.at[d._key] = i; });
       S.gen = res[0].generation;
       S.releases = res[1].releases;
       var y = window.scrollY;
@@ -322,7 +294,7 @@
       }
     }).catch(function () {
       $("status").textContent = "Could not load the drivers; retrying shortly.";
-      setTimeout(function () { load(live); }, 5000);
+      return new Promise(function (ok) { setTimeout(ok, 5000); }).then(function () { return load(live); });
     });
   }
   function fetchDetail(key) {
@@ -333,15 +305,36 @@
         refreshDetail(key);
       });
   }
+  // Each change comes as the changed drivers' rows, items of /api/v1/drivers as
+  // of `generation`, covering every change after `since`. The stream opens at
+  // the list's generation, so it starts with what changed while the list came.
+  // A gap, a driver not in the list or a "reload" event: the whole list again.
+  var queued = null;   // rows that came while the list was being fetched again
+  function reload() {
+    if (queued) return;
+    queued = [];
+    load(true).then(function () {
+      var q = queued;
+      queued = null;
+      q.forEach(applyRows);
+    });
+  }
+  function applyRows(x) {
+    if (queued) { queued.push(x); return; }
+    if (x.generation <= S.gen) return;           // the list has these already
+    if (x.since > S.gen) { reload(); return; }   // changes were missed
+    var fresh = x.drivers.map(prepare);
+    if (fresh.some(function (d) { return S.at[d._key] === undefined; })) { reload(); return; }
+    var pairs = fresh.map(function (d) { return [S.drivers[S.at[d._key]], d]; });
+    fresh.forEach(function (d) { S.drivers[S.at[d._key]] = d; });
+    S.gen = x.generation;
+    patch(pairs);
+  }
   function live() {
     if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
-    var es = new EventSource("/api/v1/events"), timer = null;
-    es.addEventListener("generation", function (e) {
-      var g = JSON.parse(e.data).generation;
-      if (S.gen === null || g === S.gen) return;
-      clearTimeout(timer);
-      timer = setTimeout(function () { load(true); }, 250);
-    });
+    var es = new EventSource("/api/v1/events" + (typeof S.gen === "number" ? "?since=" + S.gen : ""));
+    es.addEventListener("drivers", function (e) { applyRows(JSON.parse(e.data)); });
+    es.addEventListener("reload", reload);
   }
 
   // ---- events ----------------------------------------------------------------
@@ -409,12 +402,12 @@
       io.observe($("more"));
     }
     load(false).then(function () {
+      live();
       if (!S.open) return;
       fetchDetail(S.open);
       var tr = rowOf(S.open);
       if (tr) tr.scrollIntoView({block: "start"});
     });
-    live();
   }
   document.addEventListener("DOMContentLoaded", init);
 })();
