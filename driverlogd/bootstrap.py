@@ -158,24 +158,30 @@ class PairReading:
 
 
 def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
-              limit: int = 50, groups=None) -> dict:
+              limit: int = 50, groups=None, stopping=None) -> dict:
     """Read every (CI account, repository), record what it yields (one
     transaction per page).
 
     `ask(q)` returns one page: (list of gerrit.query.Answered, moreChanges).
     A failing pair is logged and counted, the others still run; the store
     remembers a bootstrap that completed without failures (`needs_bootstrap`).
-    Returns {"pairs", "queries", "failed", "events"}.
+    A set `stopping` (an Event) ends it between pages, unfinished: a stop
+    must not wait out a big catalog's bootstrap.
+    Returns {"pairs", "queries", "failed", "events", "stopped"}.
     """
     log = log or logging.getLogger(__name__)
     drivers = ci_groups(catalog)
     pairs = sorted(groups if groups is not None else drivers)
     failed = events = queries = 0
+    stopped = False
     for n, (ci_id, repo) in enumerate(pairs, 1):
         what = f"bootstrap {n} of {len(pairs)}: {ci_id} on {repo}"
         reading = PairReading(catalog, ci_id, repo, drivers.get((ci_id, repo), ()), limit)
         try:
             while (q := reading.next_query()) is not None:
+                if stopping is not None and stopping.is_set():
+                    stopped = True
+                    break
                 queries += 1
                 batch, taken = reading.take(*ask(q))
                 recorder.handle_batch(batch)
@@ -191,10 +197,15 @@ def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
             failed += 1
             log.warning("%s failed: %s", what, e if not isinstance(e, UnsafeValue)
                         else f"{e}; not queried")
-    if not failed and groups is None:
+        if stopped:
+            log.info("bootstrap stopped at %d of %d; it starts again with the daemon",
+                     n, len(pairs))
+            break
+    if not failed and not stopped and groups is None:
         with recorder.store.transaction():
             recorder.store.set_meta(DONE_KEY, "1")
-    return {"pairs": len(pairs), "queries": queries, "failed": failed, "events": events}
+    return {"pairs": len(pairs), "queries": queries, "failed": failed, "events": events,
+            "stopped": stopped}
 
 
 def needs_bootstrap(store) -> bool:

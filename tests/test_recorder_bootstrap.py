@@ -101,6 +101,21 @@ def test_bootstrap_done_is_remembered(tmp_path):
     assert not needs_bootstrap(store)
 
 
+def test_a_stop_ends_the_bootstrap_between_pages_unfinished(tmp_path):
+    import threading
+    store = Store(str(tmp_path / "state.db"))
+    rec = Recorder(store, catalog())
+    stopping, asked = threading.Event(), []
+
+    def ask(q):
+        asked.append(q)
+        stopping.set()                  # the daemon is told to stop mid-page
+        return [], False
+    result = bootstrap(rec.catalog, ask, rec, stopping=stopping)
+    assert result["stopped"] and len(asked) == 1
+    assert needs_bootstrap(store)       # it runs again at the next start
+
+
 def test_unsafe_values_are_not_queried_but_reported(tmp_path, caplog):
     rec = Recorder(Store(str(tmp_path / "state.db")), catalog())
     asked = []

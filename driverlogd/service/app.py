@@ -150,6 +150,8 @@ class Service:
         if bootstrap_mod.needs_bootstrap(self.store):
             started = int(time.time())
             ran = self._bootstrap(self.recorder.catalog)
+            if self.stopping.is_set():
+                return
             if ran and self.recorder.position() is None:
                 # Nothing found: stream from the bootstrap's start, not from now.
                 self.recorder.mark_position(started)
@@ -235,12 +237,16 @@ class Service:
                 return client.page(q)     # a bad row is counted, not the query's end
             finally:
                 skipped += client.skipped
+
         def one_page(q):
             # Its own limit: is all it reads (changes() would page to the end).
             return [e for change in ask(q)[0] for e in change.events]
         try:
             result = bootstrap_mod.bootstrap(catalog, ask, self.recorder, log,
-                                             limit=self.cfg.bootstrap_limit, groups=groups)
+                                             limit=self.cfg.bootstrap_limit, groups=groups,
+                                             stopping=self.stopping)
+            if result["stopped"]:
+                return True
             result["skipped"] = skipped
             log.log(logging.WARNING if skipped else logging.INFO,
                     "bootstrap done: %(queries)d queries for %(pairs)d CI accounts and "
