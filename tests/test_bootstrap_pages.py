@@ -54,7 +54,7 @@ def test_pages_give_the_per_branch_verdicts_in_fewer_queries(history, tmp_path, 
     pages = [c for c in server.commands[mark:] if c.startswith("gerrit query")]
     pairs, groups = 6, 5
     assert summary == {"pairs": pairs, "queries": len(pages), "failed": 0,
-                       "events": summary["events"]}
+                       "events": summary["events"], "stopped": False}
     assert asked_old == pairs * groups
     # One first page per pair asks every branch; the rare branches are asked again.
     firsts = [p for p in pages if "before:" not in p]

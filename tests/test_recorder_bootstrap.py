@@ -75,7 +75,8 @@ def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         summary = bootstrap(rec.catalog, make_ask(fake_gerrit(), asked), rec, limit=7)
     # 3 (account, repo) pairs, one page each: Gerrit said it had no more.
-    assert summary == {"pairs": 3, "queries": 3, "failed": 1, "events": 5}
+    assert summary == {"pairs": 3, "queries": 3, "failed": 1, "events": 5,
+                       "stopped": False}
     # Every active release's branches (by name and, were there one, series) and master.
     assert "status:{merged} project:{openstack/cinder} (branch:{master} OR " \
            "branch:{stable/rocky} OR branch:{stable/stein} OR branch:{unmaintained/rocky} OR " \
