@@ -12,11 +12,6 @@ monkey.patch_all()
 
 import sys  # noqa: E402
 
-# paramiko imports invoke (16 MB of RSS, a third of the daemon's code) only to
-# run ssh_config `Match exec` lines; driverlogd reads no ssh_config (it knows
-# host, key and known_hosts from its own config). Marked absent, it is skipped.
-sys.modules.setdefault("invoke", None)
-
 from driverlogd.service.cli import main  # noqa: E402
 
 if __name__ == "__main__":
