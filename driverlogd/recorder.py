@@ -10,6 +10,7 @@ Errors of the store (disk full, I/O) propagate: the caller must not count
 such an event as processed.
 """
 import dataclasses
+import itertools
 import logging
 import os
 import threading
@@ -19,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from driverlogd import rederive
 from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit import position as stream_position
-from driverlogd.gerrit.events import ChangeMerged, CommentAdded
+from driverlogd.gerrit.events import ChangeMerged, CommentAdded, Unused
 from driverlogd.readside.reads import Reads
 from driverlogd.verdict.ci_report import report_patchset
 from driverlogd.verdict.promotion import question_on_merge, question_on_report
@@ -82,8 +83,9 @@ class Recorder:
     def handle(self, event) -> None:
         """Apply one CommentAdded / ChangeMerged; returns once committed.
 
-        Anything else (DroppedOutput, None) is ignored: the position must not
-        move past a gap the stream client has yet to fill.
+        An Unused event only moves the position. Anything else (DroppedOutput,
+        None) is ignored: the position must not move past a gap the stream
+        client has yet to fill.
         """
         self.handle_batch((event,))
 
@@ -132,6 +134,8 @@ class Recorder:
         """The event as SQLite can store it, or None (with a log line and a
         count) for numbers no Gerrit sends; text that is not valid Unicode
         (lone surrogates from JSON escapes) gets '?' marks."""
+        if type(e) is Unused:      # its time was checked by the parse
+            return e
         if not isinstance(e, (CommentAdded, ChangeMerged)):
             return None
         n = report_patchset(e.comment) if isinstance(e, CommentAdded) else 0
@@ -161,7 +165,17 @@ class Recorder:
         catch-up holds only these."""
         return isinstance(e, (CommentAdded, ChangeMerged)) and self._relevant(e)
 
+    def wanted(self, kind: str, project: str, author: str) -> bool:
+        """What `_relevant` says from a stream line's type, project and author
+        alone, before it is parsed (see gerrit.events.screen): False only
+        where the event cannot matter."""
+        if kind == "comment-added":
+            return (author, project) in self._groups
+        return project in self._watched
+
     def _relevant(self, e) -> bool:
+        if type(e) is Unused:
+            return False
         if isinstance(e, CommentAdded):
             return (e.author, e.change.project) in self._groups and \
                 report_patchset(e.comment) is not None
@@ -205,11 +219,17 @@ class Recorder:
         if not complete:
             # Only accounts watched since the change opened or later may have
             # missed its reports; whose reports are held is read for those alone.
-            older = [(a, since) for a, since in self._watched.get(ch.project, ())
-                     if ch.opened_on <= 0 or ch.opened_on <= since]
-            held = self.store.reporters_on(ch.project, ch.number) if older else ()
-            self._ask(ch, question_on_merge(complete, ch.opened_on,
-                                            [(since, a in held) for a, since in older]), asked)
+            # Newest-watched first: those are a prefix, and the rule stops at
+            # the first account without a report (a big repo has hundreds).
+            older = itertools.takewhile(
+                lambda w: ch.opened_on <= 0 or ch.opened_on <= w[1],
+                self._watched.get(ch.project, ()))
+            first = next(older, None)
+            if first is not None:
+                held = self.store.reporters_on(ch.project, ch.number)
+                self._ask(ch, question_on_merge(complete, ch.opened_on, (
+                    (since, a in held) for a, since in itertools.chain((first,), older))),
+                    asked)
         gained, lost = set(), set()
         if before != after:
             # Newly merged: its votes can only gain verdicts; a moved merged
@@ -279,10 +299,12 @@ class Recorder:
             # than that may hold reports the daemon never saw.
             self.store.watch(self._groups, int(self.clock()))
             since = self.store.watching()
-        # repo -> ((CI account, since when watched there), ...)
-        self._watched: Dict[str, Tuple[Tuple[str, int], ...]] = {}
-        for author, repo in sorted(self._groups):
-            self._watched[repo] = self._watched.get(repo, ()) + ((author, since[(author, repo)]),)
+        # repo -> ((CI account, since when watched there), ...), newest-watched first
+        watched: Dict[str, list] = {}
+        for author, repo in self._groups:
+            watched.setdefault(repo, []).append((author, since[(author, repo)]))
+        self._watched: Dict[str, Tuple[Tuple[str, int], ...]] = {
+            repo: tuple(sorted(w, key=lambda x: (-x[1], x[0]))) for repo, w in watched.items()}
         self._keys: Dict[int, DriverKey] = self.store.driver_keys()
         self.reads.rebuild(catalog, self._keys)
 

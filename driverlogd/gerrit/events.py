@@ -59,7 +59,15 @@ class DroppedOutput:
     type = "dropped-output"
 
 
-Event = Union[CommentAdded, ChangeMerged, DroppedOutput]
+@dataclasses.dataclass(frozen=True)
+class Unused:
+    """A comment-added or change-merged no driver cares about (see `screen`):
+    only its time counts, for the stream position and the lag."""
+    type: str
+    created_on: int
+
+
+Event = Union[CommentAdded, ChangeMerged, DroppedOutput, Unused]
 
 
 # Change and patch set numbers, as SQLite stores them (Gerrit's are far below).
@@ -151,3 +159,32 @@ def parse_event(obj, now: Optional[float] = None) -> Optional[Event]:
     if kind == "dropped-output":
         return DroppedOutput(created)
     return None
+
+
+def screen(obj, wanted, now: Optional[float] = None) -> Optional[Unused]:
+    """Unused when a stream line's deciding fields (type, change.project,
+    author.username) show that no driver cares about it; None when it needs
+    `parse_event` (wanted, or fields missing or odd: the full parse says
+    what is wrong and the line is counted). `wanted(type, project, author)`.
+
+    Most of a big Gerrit's lines are someone else's: the fields of theirs
+    nothing reads are not checked, their time is (it moves the position)."""
+    kind = obj.get("type")
+    if kind != "comment-added" and kind != "change-merged":
+        return None
+    change = obj.get("change")
+    project = change.get("project") if type(change) is dict else None
+    # Not ASCII: the recorder may rewrite it ('?' for lone surrogates).
+    if type(project) is not str or not project.isascii():
+        return None
+    author = ""
+    if kind == "comment-added":
+        who = obj.get("author")
+        author = who.get("username") if type(who) is dict else ""
+        if type(author) is not str:
+            author = ""
+        elif not author.isascii():
+            return None
+    if wanted(kind, project, author):
+        return None
+    return Unused(kind, _created_on(obj.get("eventCreatedOn"), now))

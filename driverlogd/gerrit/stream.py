@@ -8,6 +8,8 @@ Contract (the service runs it; the verdict engine is the sink):
         # optional: handle_batch(events), all durably recorded when it returns;
         # used for the lines of one read and for catch-up, one transaction each
         # optional: relevant(event) -> bool; the catch-up keeps only those
+        # optional: wanted(type, project, author) -> bool; lines it says no to
+        # reach the sink as Unused (their time only), unparsed (events.screen)
 
     client = StreamClient(config, sink, metrics, on_state=None)
     client.run()      # loops until stop(): in a greenlet (daemon) or a thread (tests)
@@ -50,7 +52,7 @@ from ..metrics import EVENT_TYPES, observe_many
 from ..ratelog import RateLimitedLog, printable
 from .backoff import Backoff
 from .config import GerritConfig
-from .events import DroppedOutput, MalformedEvent, parse_event
+from .events import DroppedOutput, MalformedEvent, parse_event, screen
 from .lines import BadLine, LineSplitter, decode
 from .position import catchup_start, is_future
 from .position import limit as position_limit
@@ -63,6 +65,26 @@ CATCHUP_BATCH = 500     # events a transaction during catch-up
 # buffers up to its 2 MB window while we work, and one read's lines are one
 # transaction (a 64 KiB read meant a commit per ~50 events).
 READ_BYTES = 1 << 20
+
+
+def _gather(chan, data: bytes) -> bytes:
+    """`data` and whatever else has already arrived, up to READ_BYTES: under
+    load, one transaction for all that is buffered. The transport (a greenlet
+    in the daemon) moves what the socket holds into the channel only when we
+    yield: one yield, never a wait, so a lone event goes on at once."""
+    if not data:
+        return data
+    parts, size = [data], len(data)
+    while size < READ_BYTES:
+        time.sleep(0)
+        if not chan.recv_ready():
+            break
+        more = chan.recv(READ_BYTES - size)
+        if not more:
+            break
+        parts.append(more)
+        size += len(more)
+    return b"".join(parts) if len(parts) > 1 else data
 
 
 class EventSink(Protocol):
@@ -93,6 +115,7 @@ class StreamClient:
         # labels() costs more than inc(): look each child up once.
         self._counts = {t: metrics.events.labels(t) for t in EVENT_TYPES}
         # Peers repeat themselves: a burst of bad lines or future stamps is one log line.
+        self._wanted = getattr(sink, "wanted", None)
         self._bad_log = RateLimitedLog(log, every=10.0)
         self._future_log = RateLimitedLog(log, every=60.0)
         words = ["gerrit", "stream-events"]
@@ -179,7 +202,7 @@ class StreamClient:
         chan.settimeout(cfg.keepalive_interval)
         while True:
             try:
-                data = chan.recv(READ_BYTES)
+                data = _gather(chan, chan.recv(READ_BYTES))
             except socket.timeout:
                 conn.probe()     # raises when the link is dead: the loop reconnects
                 continue
@@ -230,7 +253,10 @@ class StreamClient:
         if isinstance(obj, BadLine):
             return self._bad(obj.reason, obj.detail)
         try:
-            event = parse_event(obj)
+            event = screen(obj, self._wanted) if self._wanted is not None and \
+                type(obj) is dict else None
+            if event is None:
+                event = parse_event(obj)
         except MalformedEvent as e:
             return self._bad("malformed", str(e))
         except Exception as e:     # whatever a line holds, it never ends the session

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
-from driverlogd.verdict.ci_report import encoded_lines, first_result, report_patchset
+from driverlogd.verdict.ci_report import encoded_lines, first_result_of, report_patchset
 from driverlogd.verdict.release import release_for
 
 
@@ -57,7 +57,7 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     release = release_for(catalog, branch, when)
     votes = []
     for d in drivers:
-        found = first_result(lines, d.ci.success_re, d.ci.failure_re)
+        found = first_result_of(lines, d.ci)
         if found is not None:
             votes.append(Vote(d.key, release, found[0], found[1]))
     return votes

@@ -1,0 +1,44 @@
+"""A CI's patterns are compiled only for lines holding the text every match
+needs (ci_report.required_text): the answer must be first_result's, always."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driverlogd.catalog.model import CI, build_pattern
+from driverlogd.verdict.ci_report import encoded_lines, first_result, first_result_of, required_text
+
+PIECES = ["a", "b", "ab", "-job", " ", ":", "\\s+", "\\S+", "\\s*", ".", "*", "+", "?",
+          "{0}", "{1,2}", "|", "(", ")", "(?i)", "[ab]", "^", "$", "\\", "é", "SUCCESS"]
+patterns = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+lines = st.text(alphabet="abAB -:éSUCCESFL\t", max_size=20)
+
+
+def _compiled(pattern):
+    try:
+        return build_pattern(pattern)
+    except Exception:      # not a pattern: the gate refuses it
+        return None
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(patterns, lines)
+def test_every_match_holds_the_required_text(pattern, line):
+    compiled = _compiled(pattern)
+    if compiled is not None and compiled.search(line) is not None:
+        assert required_text(pattern) in line
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(patterns, patterns, st.lists(lines, max_size=4))
+def test_the_lazy_answer_is_first_results(ok, fail, text):
+    if _compiled(ok) is None or _compiled(fail) is None:
+        return
+    report = encoded_lines("Patch Set 1:\n" + "\n".join(text))
+    ci = CI("ci", ok, fail)
+    assert first_result_of(report, ci) == first_result(report, ci.success_re, ci.failure_re)
+
+
+def test_the_usual_patterns_have_their_job_as_required_text():
+    assert required_text(r"acme-job0-tempest\s+\S+\s*: SUCCESS") == "acme-job0-tempest"
+    assert required_text("ab*c") == "a"
+    assert required_text("ab|cd") == ""
+    assert required_text("(?i)acme") == ""
