@@ -79,13 +79,14 @@ _SPECIAL = frozenset("\\.^$|?*+()[]{}")
 def required_text(pattern: str) -> str:
     """The literal characters `pattern` begins with, which every match holds
     ('' when there are none; or with a '|' anywhere, as another alternative
-    need not hold them). A quantifier after them may make the last optional."""
+    need not hold them). Whatever follows them may quantify the last one,
+    even past a zero-width flags group (`a(?i)*` is `a*`), so it is left out."""
     if "|" in pattern:
         return ""
     n = 0
     while n < len(pattern) and pattern[n] not in _SPECIAL:
         n += 1
-    if n < len(pattern) and pattern[n] in "?*+{":
+    if n < len(pattern):
         n -= 1
     return pattern[:max(n, 0)]
 
