@@ -12,6 +12,8 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v ssh-keyscan >/dev/null 2>&1 || need="$need openssh-client"
 # npm fetches axe-core, the accessibility checker the dashboard tests run.
 command -v npm >/dev/null 2>&1 || need="$need npm"
+# nginx serves the static publication in its test and bench (never as a system service).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$need nginx"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "system-deps: please install:$need (apt-get install$need)" >&2

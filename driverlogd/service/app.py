@@ -2,7 +2,8 @@
 
 Greenlets: the Gerrit stream (after a bootstrap on an empty store), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
-(metrics, the change feed, the export), the systemd watchdog.
+(metrics, the change feed), the export and the static publication (each
+coalescing its writes), the systemd watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
@@ -26,6 +27,7 @@ from driverlogd.gerrit.query import GerritQuery
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
+from driverlogd.publish import Publisher
 from driverlogd.readside import gauges
 from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder
@@ -70,6 +72,7 @@ class Service:
         self.notifier = notifier or Notifier()
         self.stopping = gevent.event.Event()
         self.exporter = None
+        self.publisher = None
         self.stream = None
 
     # -- start ----------------------------------------------------------------
@@ -106,12 +109,20 @@ class Service:
                                    username=cfg.gerrit_username, key_file=cfg.key_file,
                                    known_hosts=cfg.known_hosts, subscribe=cfg.subscribe,
                                    max_clock_skew=cfg.max_clock_skew)
+        app = make_app(self.model, self.metrics)
         try:
-            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port,
+            self.server = serve(app, cfg.http_host, cfg.http_port,
                                 limits=cfg.http_limits, metrics=self.metrics)
         except OSError as e:
             raise OSError(f"cannot listen on {cfg.http_host}:{cfg.http_port}: {e.strerror}") \
                 from None
+        if cfg.publish_dir:
+            # The publication renders through the same app, and snapshot, as HTTP.
+            try:
+                self.publisher = Publisher(cfg.publish_dir, self.recorder, app, self.metrics)
+            except OSError as e:
+                raise OSError(f"publish.dir {cfg.publish_dir}: {e.strerror}") from None
+            self.publisher.start()
         log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
                  self.server.server_port, len(catalog.drivers))
         self.asker = Asker(self.recorder, self._ask_gerrit, self.metrics,
@@ -215,6 +226,10 @@ class Service:
                     log.info("%d CI state change(s)", changed)
                 if changed or first:
                     gauges.refresh(self.metrics, self.recorder.reads, self.model.states())
+                if self.publisher:
+                    # Time alone moves the publication too (a CI turning silent);
+                    # the publisher does nothing when the generation is the same.
+                    self.publisher.notify()
                 first = False
             except Exception:
                 log.exception("periodic refresh failed")
@@ -243,6 +258,8 @@ class Service:
         new_groups = self.recorder.set_catalog(catalog)
         self.stream.catchup_extra = catchup_scope(catalog)
         self.model.catalog_replaced()
+        if self.publisher:
+            self.publisher.notify()
         self.metrics.catalog_reloads.labels("success").inc()
         log.info("catalog reloaded: %d drivers", len(catalog.drivers))
         if new_groups:
@@ -264,5 +281,7 @@ class Service:
         gevent.killall([w for w in workers if not w.dead], timeout=1)
         if self.exporter:
             self.exporter.close()
+        if self.publisher:
+            self.publisher.close()
         self.store.close()
         log.info("stopped")
