@@ -91,7 +91,14 @@ def test_retired_generations_go_after_the_grace(setup):
     now[0] += pub.tree.grace + 1
     pub.publish()
     assert not first.exists()
-    assert sorted(os.listdir(folder)) == ["current", "gen-0000000002", "gen-0000000003"]
+    assert sorted(os.listdir(folder)) == ["current", "gen-0000000002", "gen-0000000003", "shards"]
+    # The drivers' folders are shards, shared by symlinks: the ones only the
+    # deleted generation named are gone too.
+    named = {os.path.basename(os.readlink(os.path.join(base, d)))
+             for gen in ("gen-0000000002", "gen-0000000003")
+             for base, dirs, _ in os.walk(folder / gen) for d in dirs
+             if os.path.islink(os.path.join(base, d))}
+    assert named and set(os.listdir(folder / "shards")) == named
 
 
 def test_a_restart_starts_afresh_after_the_old_generations(setup, tmp_path):

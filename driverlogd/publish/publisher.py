@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 GZIP_MIN = 4096
 COMPRESSIBLE = ("application/json", "text/", "image/svg+xml", "application/atom+xml")
 FULL_EVERY = 600.0
+# The drivers' own files: shared between generations a folder at a time (tree.py).
+SHARED = ("api/v1/drivers/", "badge/")
 YIELD_DRIVERS = 32      # drivers rendered between two yields to the hub
 
 
@@ -53,7 +55,7 @@ class Publisher(Coalescer):
 
     def __init__(self, folder, recorder, app, metrics=None, min_interval=1.0, grace=GRACE,
                  clock=time.monotonic):
-        self.tree = Tree(folder, grace, clock)
+        self.tree = Tree(folder, grace, clock, shared=SHARED)
         self.app = app
         self.metrics = metrics
         self.clock = clock

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 GRACE = 30.0
 SAME_MAX = 1 << 20    # bytes: larger files are taken as changed, unhashed
 PREFIX = "gen-"
+SHARDS = "shards"
 CURRENT = "current"
 
 
@@ -34,19 +35,28 @@ def digest(data: bytes) -> bytes:
 
 
 class Tree:
-    def __init__(self, root, grace=GRACE, clock=time.monotonic):
+    def __init__(self, root, grace=GRACE, clock=time.monotonic, shared=()):
+        """`shared`: folders (as "badge/") whose file-holding subfolders are
+        shards: immutable folders under shards/, which a generation names by
+        a symlink. A generation then costs a link per shard, not per file."""
         self.root = os.path.abspath(root)
         self.grace = grace
         self.clock = clock
-        os.makedirs(self.root, exist_ok=True)
+        self.shared = tuple(shared)
+        os.makedirs(os.path.join(self.root, SHARDS), exist_ok=True)
         found = [n for n in os.listdir(self.root) if n.startswith(PREFIX)]
         numbers = [int(n[len(PREFIX):]) for n in found if n[len(PREFIX):].isdigit()]
         self.seq = max(numbers, default=0)
+        old_shards = set(os.listdir(os.path.join(self.root, SHARDS)))
+        self.shard_seq = max((int(n[1:]) for n in old_shards if n[1:].isdigit()), default=0)
         # An earlier run's generations: one may still be served, so each goes
-        # after the grace, like any other retired generation.
+        # after the grace, like any other retired generation; its shards with it.
         self.retired = [(n, clock()) for n in found]
+        self.uses = {n: old_shards for n in found}   # generation -> the shards it names
+        self.made_shards = set(old_shards)
         self.name = None          # the generation last published by this run
         self.manifest = {}        # its files: name -> digest of the contents (or None)
+        self.shards = {}          # its shared folders: folder -> shard
 
     def same(self, name, data):
         """Whether the current generation holds `name` with exactly `data`."""
@@ -65,16 +75,38 @@ class Tree:
         self.seq += 1
         name = "%s%010d" % (PREFIX, self.seq)
         prev = self.name
-        links, writes = [], []
+        plain, groups = [], {}
         for rel, data in entries:
-            if data is None:
-                links.append(rel)
+            parent = os.path.dirname(rel)
+            if parent.startswith(self.shared) and parent + "/" not in self.shared:
+                groups.setdefault(parent, []).append((rel, data))
             else:
-                writes.append((rel, data))
-        manifest = {rel: self.manifest[rel] for rel in links}
-        manifest.update((rel, _digest_if_small(data)) for rel, data in writes)
+                plain.append((rel, data))
+        # A folder that holds another shared one must be a real folder.
+        for parent in list(groups):
+            up = os.path.dirname(parent)
+            while up + "/" not in self.shared and up:
+                if up in groups:
+                    plain.extend(groups.pop(up))
+                up = os.path.dirname(up)
+        shards, new = {}, []
+        for parent, files in groups.items():
+            if parent in self.shards and all(data is None for _, data in files):
+                shards[parent] = self.shards[parent]
+            else:
+                self.shard_seq += 1
+                shards[parent] = "s%010d" % self.shard_seq
+                new.append((shards[parent], files))
+        manifest = {}
+        for rel, data in plain + [f for _, files in new for f in files]:
+            manifest[rel] = self.manifest[rel] if data is None else _digest_if_small(data)
+        for parent, shard in shards.items():
+            if shard == self.shards.get(parent):
+                manifest.update((rel, self.manifest[rel]) for rel, _ in groups[parent])
+        self.made_shards.update(shard for shard, _ in new)
+        self.uses[name] = set(shards.values())
         try:
-            (run or _call)(self._write, name, prev, links, writes)
+            (run or _call)(self._write, name, prev, plain, new, shards)
         except BaseException:
             self.retired.append((name, self.clock() - self.grace))   # half-made: next prune
             raise
@@ -87,33 +119,35 @@ class Tree:
         os.replace(tmp, os.path.join(self.root, CURRENT))
         if prev:
             self.retired.append((prev, self.clock()))
-        self.name, self.manifest = name, manifest
+        self.name, self.manifest, self.shards = name, manifest, shards
         self.prune(run=run)
         return name
 
-    def _write(self, name, prev, links, writes):
+    def _write(self, name, prev, plain, new, shards):
         """The generation's folder, whole (runs in a thread: no gevent here)."""
         folder = os.path.join(self.root, name)
         old = os.path.join(self.root, prev) if prev else None
         made = {""}
-        os.mkdir(folder)
-        os.chmod(folder, 0o755)     # readable by the web server, whatever our umask
-        for rel in links:
+        _mkdir(folder)
+        for shard, files in new:
+            into = os.path.join(self.root, SHARDS, shard)
+            _mkdir(into)
+            for rel, data in files:
+                _put(os.path.join(old, rel) if data is None else data,
+                     os.path.join(into, os.path.basename(rel)))
+        for rel, data in plain:
             _mkdirs(folder, os.path.dirname(rel), made)
-            os.link(os.path.join(old, rel), os.path.join(folder, rel))
-        for rel, data in writes:
-            _mkdirs(folder, os.path.dirname(rel), made)
-            fd = os.open(os.path.join(folder, rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                os.fchmod(fd, 0o644)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            _put(os.path.join(old, rel) if data is None else data, os.path.join(folder, rel))
+        for parent, shard in shards.items():
+            up = os.path.dirname(parent)
+            _mkdirs(folder, up, made)
+            os.symlink(os.path.relpath(os.path.join(self.root, SHARDS, shard),
+                                       os.path.join(folder, up)),
+                       os.path.join(folder, parent))
 
     def prune(self, now=None, run=None):
-        """Delete retired generations older than the grace (never the current)."""
+        """Delete retired generations older than the grace (never the current),
+        then the shards no generation left names."""
         now = self.clock() if now is None else now
         keep, gone = [], []
         for name, since in self.retired:
@@ -122,13 +156,21 @@ class Tree:
             else:
                 gone.append(name)
         self.retired = keep
-        if gone:
-            (run or _call)(self._remove, gone)
+        if not gone:
+            return
+        for name in gone:
+            self.uses.pop(name, None)
+        live = set().union(*self.uses.values())
+        dead = [os.path.join(SHARDS, s) for s in self.made_shards - live]
+        self.made_shards &= live
+        (run or _call)(self._remove, gone + dead)
 
     def _remove(self, names):
         for name in names:
             try:
                 shutil.rmtree(os.path.join(self.root, name))
+            except FileNotFoundError:
+                pass
             except OSError as e:
                 log.warning("publication: cannot delete %s: %s", name, e)
 
@@ -137,14 +179,32 @@ def _call(fn, *args):
     return fn(*args)
 
 
+def _mkdir(path):
+    os.mkdir(path)
+    os.chmod(path, 0o755)     # readable by the web server, whatever our umask
+
+
 def _mkdirs(folder, rel, made):
     if rel in made:
         return
     _mkdirs(folder, os.path.dirname(rel), made)
-    path = os.path.join(folder, rel)
-    os.mkdir(path)
-    os.chmod(path, 0o755)
+    _mkdir(os.path.join(folder, rel))
     made.add(rel)
+
+
+def _put(source, path):
+    """Link `source` (a path: an unchanged file) or write it (bytes) at `path`."""
+    if isinstance(source, str):
+        os.link(source, path)
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(source)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _digest_if_small(data):
