@@ -43,7 +43,11 @@ class Tree:
         self.grace = grace
         self.clock = clock
         self.shared = tuple(shared)
-        os.makedirs(os.path.join(self.root, SHARDS), exist_ok=True)
+        if not os.path.isdir(self.root):
+            os.makedirs(self.root)
+            os.chmod(self.root, 0o755)   # the web server reads it, whatever our umask
+        if not os.path.isdir(os.path.join(self.root, SHARDS)):
+            _mkdir(os.path.join(self.root, SHARDS))
         found = [n for n in os.listdir(self.root) if n.startswith(PREFIX)]
         numbers = [int(n[len(PREFIX):]) for n in found if n[len(PREFIX):].isdigit()]
         self.seq = max(numbers, default=0)
