@@ -25,20 +25,11 @@ import time
 
 from bench import bench_api
 from bench.service_harness import Daemon, Gerrit, pct
+from tests.service_support import wait_for
 
 DRIVERS = int(os.environ.get("BENCH_PUBLISH_DRIVERS", "10000"))
 COMMENTS = int(os.environ.get("BENCH_PUBLISH_COMMENTS", "40"))
 GOAL_READ_MS, GOAL_LAG_S = 10.0, 2.0
-
-
-def wait(predicate, timeout, what, interval=0.002):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise RuntimeError("timed out waiting for " + what)
 
 
 def read_json(path):
@@ -74,8 +65,9 @@ def lag(gerrit, folder, driver):
         body = f"Build done.\n\n- {job} https://ci.example.org/logs/{number} : {word} in 1h 02m\n"
         t0 = time.perf_counter()
         server.add_comment(number, 1, driver["ci"]["id"], body, approvals={"Verified": 1})
-        wait(lambda n=number: any(v["change"] == n for v in (read_json(doc) or {}).get("votes", ())),
-             30, "comment %d in the publication" % number)
+        wait_for(lambda n=number: any(v["change"] == n
+                                      for v in (read_json(doc) or {}).get("votes", ())),
+                 30, 0.002, "comment %d in the publication" % number)
         times.append(time.perf_counter() - t0)
         time.sleep(rnd.uniform(0, 1.5))
     return times
@@ -101,8 +93,8 @@ def main():
                         extra="publish: {dir: %s}\n" % folder)
         stack.callback(daemon.stop)
         started = time.perf_counter()
-        wait(lambda: os.path.exists(os.path.join(folder, "current", "api/v1/drivers.json")),
-             300, "the first generation", 0.05)
+        wait_for(lambda: os.path.exists(os.path.join(folder, "current", "api/v1/drivers.json")),
+                 300, 0.05, "the first generation")
         first = time.perf_counter() - started
         web = nginx_support.Nginx(os.path.join(tmp, "nginx"), folder)
         stack.callback(web.stop)

@@ -2,11 +2,12 @@
 
 A change marks the work dirty (cheap: called after each of the recorder's
 commits); a writer thread (a greenlet under gevent's monkey patching) does it
-at once after a quiet spell, then at most once per `min_interval` while the
-burst lasts, and `close()` does whatever is still pending, so the final state
+at once after a quiet spell, then, while the burst lasts, at most once per
+`min_interval` (start to start; at most half the time when it takes longer), and `close()` does whatever is still pending, so the final state
 is never lost. The export and the static publication both work this way.
 """
 import threading
+import time
 
 
 class Coalescer:
@@ -53,8 +54,12 @@ class Coalescer:
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
+            started = time.monotonic()
             self.flush()
-            self._stop.wait(self.min_interval)   # coalesce; close() cuts it short
+            took = time.monotonic() - started
+            # Starts at least min_interval apart, and never busy more than half
+            # the time when the work is slow; close() cuts the wait short.
+            self._stop.wait(max(self.min_interval - took, took))
 
     def close(self):
         """Stop the writer and do the final work."""

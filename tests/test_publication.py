@@ -75,7 +75,7 @@ def test_the_list_and_big_files_are_gzipped_beside(setup):
     rm, pub, folder, _ = setup
     pub.publish()
     gen = current(folder)
-    for name in ("api/v1/export.json", "static/app.js"):
+    for name in ("api/v1/drivers.json", "static/app.js"):
         assert gzip.decompress((gen / (name + ".gz")).read_bytes()) == (gen / name).read_bytes()
 
 

@@ -24,8 +24,12 @@ from driverlogd.publish import files
 from driverlogd.publish.tree import GRACE, Tree
 
 log = logging.getLogger(__name__)
-GZIP_MIN = 4096
+GZIP_MIN = 1024        # bytes, as the daemon's own gzip
+OFFLOAD_MIN = 1 << 16  # bytes: smaller ones are compressed at once, here
 COMPRESSIBLE = ("application/json", "text/", "image/svg+xml", "application/atom+xml")
+# A download no page fetches, 6 MB at 10,000 drivers: compressing it every
+# generation cost more than nginx compressing it on the fly when asked.
+NOT_PRECOMPRESSED = ("/api/v1/export",)
 FULL_EVERY = 600.0
 # The drivers' own files: shared between generations a folder at a time (tree.py).
 SHARED = ("api/v1/drivers/", "badge/")
@@ -145,7 +149,8 @@ class Publisher(Coalescer):
             return
         body, ctype = got
         name = files.file_name(path, ctype)
-        gz = len(body) >= GZIP_MIN and ctype.startswith(COMPRESSIBLE)
+        gz = (len(body) >= GZIP_MIN and ctype.startswith(COMPRESSIBLE)
+              and path not in NOT_PRECOMPRESSED)
         if self.tree.same(name, body) and (not gz or self.tree.has(name + ".gz")):
             yield name, None
             if gz:
@@ -153,4 +158,4 @@ class Publisher(Coalescer):
             return
         yield name, body
         if gz:
-            yield name + ".gz", offload(_gzip, body)
+            yield name + ".gz", offload(_gzip, body) if len(body) >= OFFLOAD_MIN else _gzip(body)

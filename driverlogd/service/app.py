@@ -226,10 +226,8 @@ class Service:
                     log.info("%d CI state change(s)", changed)
                 if changed or first:
                     gauges.refresh(self.metrics, self.recorder.reads, self.model.states())
-                if self.publisher:
-                    # Time alone moves the publication too (a CI turning silent);
-                    # the publisher does nothing when the generation is the same.
-                    self.publisher.notify()
+                if changed and self.publisher:
+                    self.publisher.notify()     # time alone turned a CI silent
                 first = False
             except Exception:
                 log.exception("periodic refresh failed")
