@@ -46,6 +46,9 @@ def inode(folder, name):
 
 def test_only_changed_files_are_rewritten(setup):
     rm, pub, folder, metrics = setup
+    acme_fc = "api/v1/drivers/openstack/cinder/Acme/Acme FC.json"
+    for i in range(10):    # a document over 1 KB, so it has a .gz
+        rm.add_vote(("openstack/cinder", "Acme", "Acme FC"), True, "Build succeeded %d" % i)
     assert pub.publish()
     first = current(folder)
     before = {name: inode(folder, name) for name in
@@ -63,6 +66,9 @@ def test_only_changed_files_are_rewritten(setup):
     assert json.loads((second / ACME_DOC).read_text())["state"] == "passing"
     assert json.loads((first / ACME_DOC).read_text())["state"] == "unseen"   # never touched
     assert b"passing" in (second / ACME_BADGE).read_bytes()
+    # A sibling's document (its folder is a new shard now) keeps its .gz.
+    assert (second / (acme_fc + ".gz")).exists()
+    assert inode(folder, acme_fc) == os.stat(first / acme_fc).st_ino
 
     # Nothing new: no generation at all.
     assert not pub.publish()

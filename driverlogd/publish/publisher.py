@@ -123,6 +123,8 @@ class Publisher(Coalescer):
                     self.tree.has(name) for _, name in names):
                 for _, name in names:
                     yield name, None
+                    if self.tree.has(name + ".gz"):
+                        yield name + ".gz", None
                 continue
             if i % YIELD_DRIVERS == 0:
                 pause()

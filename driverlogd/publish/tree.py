@@ -81,18 +81,18 @@ class Tree:
         prev = self.name
         plain, groups = [], {}
         for rel, data in entries:
-            parent = os.path.dirname(rel)
+            parent = rel.rpartition("/")[0]
             if parent.startswith(self.shared) and parent + "/" not in self.shared:
                 groups.setdefault(parent, []).append((rel, data))
             else:
                 plain.append((rel, data))
         # A folder that holds another shared one must be a real folder.
         for parent in list(groups):
-            up = os.path.dirname(parent)
+            up = parent.rpartition("/")[0]
             while up + "/" not in self.shared and up:
                 if up in groups:
                     plain.extend(groups.pop(up))
-                up = os.path.dirname(up)
+                up = up.rpartition("/")[0]
         shards, new = {}, []
         for parent, files in groups.items():
             if parent in self.shards and all(data is None for _, data in files):
@@ -140,14 +140,14 @@ class Tree:
                 _put(os.path.join(old, rel) if data is None else data,
                      os.path.join(into, os.path.basename(rel)))
         for rel, data in plain:
-            _mkdirs(folder, os.path.dirname(rel), made)
+            _mkdirs(folder, rel.rpartition("/")[0], made)
             _put(os.path.join(old, rel) if data is None else data, os.path.join(folder, rel))
         for parent, shard in shards.items():
-            up = os.path.dirname(parent)
+            up = parent.rpartition("/")[0]
             _mkdirs(folder, up, made)
-            os.symlink(os.path.relpath(os.path.join(self.root, SHARDS, shard),
-                                       os.path.join(folder, up)),
-                       os.path.join(folder, parent))
+            # Relative, so the publication may move: from folder/up to the root.
+            os.symlink("../" * (up.count("/") + 2) + SHARDS + "/" + shard,
+                       folder + "/" + parent)
 
     def prune(self, now=None, run=None):
         """Delete retired generations older than the grace (never the current),
@@ -191,7 +191,7 @@ def _mkdir(path):
 def _mkdirs(folder, rel, made):
     if rel in made:
         return
-    _mkdirs(folder, os.path.dirname(rel), made)
+    _mkdirs(folder, rel.rpartition("/")[0], made)
     _mkdir(os.path.join(folder, rel))
     made.add(rel)
 
