@@ -3,7 +3,7 @@
 A change marks the work dirty (cheap: called after each of the recorder's
 commits); a writer thread (a greenlet under gevent's monkey patching) does it
 at once after a quiet spell, then, while the burst lasts, at most once per
-`min_interval` (start to start; at most half the time when it takes longer), and `close()` does whatever is still pending, so the final state
+`min_interval` (start to start; work that takes longer waits as long again), and `close()` does whatever is still pending, so the final state
 is never lost. The export and the static publication both work this way.
 """
 import threading
@@ -57,9 +57,10 @@ class Coalescer:
             started = time.monotonic()
             self.flush()
             took = time.monotonic() - started
-            # Starts at least min_interval apart, and never busy more than half
-            # the time when the work is slow; close() cuts the wait short.
-            self._stop.wait(max(self.min_interval - took, took))
+            # Starts min_interval apart; work slower than that (a loaded
+            # machine) waits as long as it took, so it never takes more than
+            # half the time from the stream. close() cuts the wait short.
+            self._stop.wait(self.min_interval - took if took < self.min_interval else took)
 
     def close(self):
         """Stop the writer and do the final work."""
