@@ -29,8 +29,9 @@ class Gerrit:
 
 
 class Daemon:
-    def __init__(self, tmp, gerrit, catalog, name, bootstrapped=False, root=ROOT):
-        """`root`: the directory whose driverlogd package runs (another revision's)."""
+    def __init__(self, tmp, gerrit, catalog, name, bootstrapped=False, root=ROOT, extra=""):
+        """`root`: the directory whose driverlogd package runs (another revision's);
+        `extra`: more config, YAML appended as is."""
         self.dir = os.path.join(tmp, name)
         os.makedirs(os.path.join(self.dir, "state"))
         self.db = os.path.join(self.dir, "state", "driverlog.sqlite3")
@@ -49,8 +50,9 @@ class Daemon:
         with open(config, "w") as f:
             f.write("gerrit: {host: 127.0.0.1, port: %d, username: driverlog,\n"
                     "         key_file: %s, known_hosts: %s}\n"
-                    "catalog: %s\nstate_dir: state\nhttp: {host: 127.0.0.1, port: %d}\n"
-                    % (gerrit.server.port, gerrit.key, gerrit.known_hosts, catalog, self.port))
+                    "catalog: %s\nstate_dir: state\nhttp: {host: 127.0.0.1, port: %d}\n%s"
+                    % (gerrit.server.port, gerrit.key, gerrit.known_hosts, catalog, self.port,
+                       extra))
         self.log = os.path.join(self.dir, "driverlogd.log")
         started = time.perf_counter()
         with open(self.log, "wb") as log:

@@ -1,18 +1,15 @@
 """Export the merged catalog (catalog + each driver's verdicts per release)
-as one JSON file for static front-ends, written atomically and debounced.
-
-A burst of events marks the export dirty; a writer thread (a greenlet under
-gevent's monkey patching) writes at most once per `min_interval`, and
-`close()` writes whatever is still pending, so the final state is never lost.
+as one JSON file for static front-ends, written atomically, at most once per
+`min_interval` under a burst (coalesce.py).
 """
 import json
 import logging
 import os
 import tempfile
-import threading
 import time
 
 from driverlogd.catalog.model import format_start
+from driverlogd.coalesce import Coalescer
 
 log = logging.getLogger(__name__)
 
@@ -78,59 +75,21 @@ def write_atomic(path: str, data: bytes):
         os.close(dirfd)
 
 
-class Exporter:
+class Exporter(Coalescer):
+    name = "export"
+
     def __init__(self, path: str, recorder, min_interval: float = 1.0,
                  show_emails: bool = False):
         self.path = path
-        self.recorder = recorder
-        self.min_interval = min_interval
         self.show_emails = show_emails
-        self.writes = 0
-        self._dirty = True            # the first export reflects the start state
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._write_lock = threading.Lock()
-        self._thread = None
-        recorder.add_listener(self.notify)
+        super().__init__(recorder, min_interval)
 
-    def notify(self, keys=None):
-        """Something changed: export soon (cheap, called after each commit)."""
-        self._dirty = True
-        self._wake.set()
-
-    def flush(self) -> bool:
-        """Write now if anything changed since the last write."""
-        with self._write_lock:
-            if not self._dirty:
-                return False
-            self._dirty = False
-            try:
-                with self.recorder.lock:
-                    doc = document(self.recorder, self.show_emails)
-                write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True).encode())
-            except (OSError, ValueError) as e:
-                self._dirty = True
-                log.error("export to %s failed: %s", self.path, e)
-                return False
-            self.writes += 1
-            return True
-
-    def start(self):
-        self._thread = threading.Thread(target=self._run, name="export", daemon=True)
-        self._thread.start()
-        self._wake.set()
-
-    def _run(self):
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            self.flush()
-            self._stop.wait(self.min_interval)   # debounce; close() cuts it short
-
-    def close(self):
-        """Stop the writer and write the final state."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=30)
-        self.flush()
+    def write(self) -> bool:
+        try:
+            with self.recorder.lock:
+                doc = document(self.recorder, self.show_emails)
+            write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True).encode())
+        except (OSError, ValueError) as e:
+            log.error("export to %s failed: %s", self.path, e)
+            return False
+        return True

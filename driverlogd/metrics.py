@@ -111,6 +111,16 @@ class Metrics:
                                       ["code"], registry=r)
         for code in HTTP_CODES:
             self.http_responses.labels(code)
+        # The static publication (publish: {dir: ...}), when configured.
+        self.publications = Counter(p + "publication_generations_total",
+                                    "Generations of the static publication made current",
+                                    registry=r)
+        self.publication_failures = Counter(p + "publication_failures_total",
+                                            "Attempts to publish a generation that failed",
+                                            registry=r)
+        self.publication_skipped = Gauge(p + "publication_skipped_urls",
+                                         "URLs left out of the publication: no file name "
+                                         "can stand for them", registry=r)
 
 
 def observe_many(histogram, value: float, count: int) -> None:

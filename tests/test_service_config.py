@@ -31,6 +31,9 @@ def test_good_config_resolves_paths_relative_to_itself(files):
     assert cfg.state_dir == str(files / "state")
     assert cfg.subscribe == ("comment-added", "change-merged")
     assert cfg.stale_after_days == 30 and cfg.show_emails is False
+    assert cfg.publish_dir is None
+    cfg = config.load(write(files, dict(good(), publish={"dir": "pub"})))
+    assert cfg.publish_dir == str(files / "pub")
 
 
 def test_shipped_example_is_complete_yaml():
@@ -57,6 +60,10 @@ def test_shipped_example_is_complete_yaml():
     (lambda d: d.update(log_level="loud"), "log_level: must be one of"),
     (lambda d: d.update(colour="blue"), "colour: unknown setting"),
     (lambda d: d["http"].update(prot=1), "http.prot: unknown setting"),
+    (lambda d: d.update(publish={}), "publish.dir: is required"),
+    (lambda d: d.update(publish=None), "publish.dir: is required"),
+    (lambda d: d.update(publish="/srv/x"), "publish: must be a mapping"),
+    (lambda d: d.update(publish={"dir": "p", "every": 1}), "publish.every: unknown setting"),
 ])
 def test_bad_config_names_the_setting(files, mutate, expected):
     data = good()

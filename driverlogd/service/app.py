@@ -3,8 +3,9 @@
 Greenlets: the Gerrit stream (after a bootstrap on an empty store, retried
 with backoff while a query of it fails), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
-(metrics, the change feed, the export), retention (old reports pruned
-hourly), the systemd watchdog.
+(metrics, the change feed), the export and the static publication (each
+coalescing its writes), retention (old reports pruned hourly), the systemd
+watchdog.
 Signals: SIGHUP reloads the catalog through the gate's checks; SIGTERM and
 SIGINT stop within seconds.
 """
@@ -29,6 +30,7 @@ from driverlogd.gerrit.query import GerritQuery
 from driverlogd.gerrit.ssh import GerritError, connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
+from driverlogd.publish import Publisher
 from driverlogd.readside import gauges
 from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder
@@ -73,6 +75,7 @@ class Service:
         self.notifier = notifier or Notifier()
         self.stopping = gevent.event.Event()
         self.exporter = None
+        self.publisher = None
         self.stream = None
         self.readiness = Readiness()
         self._retry = None          # the greenlet retrying an incomplete bootstrap
@@ -115,12 +118,20 @@ class Service:
                                    max_clock_skew=cfg.max_clock_skew,
                                    backoff_initial=cfg.backoff_initial,
                                    backoff_max=cfg.backoff_max)
+        app = make_app(self.model, self.metrics)
         try:
-            self.server = serve(make_app(self.model, self.metrics), cfg.http_host, cfg.http_port,
+            self.server = serve(app, cfg.http_host, cfg.http_port,
                                 limits=cfg.http_limits, metrics=self.metrics)
         except OSError as e:
             raise OSError(f"cannot listen on {cfg.http_host}:{cfg.http_port}: {e.strerror}") \
                 from None
+        if cfg.publish_dir:
+            # The publication renders through the same app, and snapshot, as HTTP.
+            try:
+                self.publisher = Publisher(cfg.publish_dir, self.recorder, app, self.metrics)
+            except OSError as e:
+                raise OSError(f"publish.dir {cfg.publish_dir}: {e.strerror}") from None
+            self.publisher.start()
         log.info("serving http://%s:%d/ with %d drivers", cfg.http_host,
                  self.server.server_port, len(catalog.drivers))
         self.asker = Asker(self.recorder, self._ask_gerrit, self.metrics,
@@ -290,6 +301,8 @@ class Service:
                     log.info("%d CI state change(s)", changed)
                 if changed or first:
                     gauges.refresh(self.metrics, self.recorder.reads, self.model.states())
+                if changed and self.publisher:
+                    self.publisher.notify()     # time alone turned a CI silent
                 first = False
             except Exception:
                 log.exception("periodic refresh failed")
@@ -318,6 +331,8 @@ class Service:
         new_groups = self.recorder.set_catalog(catalog)
         self.stream.catchup_extra = catchup_scope(catalog)
         self.model.catalog_replaced()
+        if self.publisher:
+            self.publisher.notify()
         self.metrics.catalog_reloads.labels("success").inc()
         log.info("catalog reloaded: %d drivers", len(catalog.drivers))
         if new_groups:
@@ -341,5 +356,7 @@ class Service:
         gevent.killall([w for w in workers if not w.dead], timeout=1)
         if self.exporter:
             self.exporter.close()
+        if self.publisher:
+            self.publisher.close()
         self.store.close()
         log.info("stopped")

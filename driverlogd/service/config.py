@@ -41,6 +41,7 @@ class Config:
     http_port: int
     stale_after_days: float = 30.0
     export_path: Optional[str] = None
+    publish_dir: Optional[str] = None
     log_level: str = "INFO"
     show_emails: bool = False
     bootstrap_limit: int = 50
@@ -52,10 +53,11 @@ class Config:
 
 
 _TOP = {"gerrit", "catalog", "state_dir", "http", "stale_after_days", "export",
-        "log_level", "show_emails", "bootstrap_limit", "retention_days"}
+        "log_level", "show_emails", "bootstrap_limit", "retention_days", "publish"}
 _GERRIT = {"host", "port", "username", "key_file", "known_hosts", "subscribe", "max_clock_skew",
            "backoff_initial", "backoff_max"}
 _HTTP = {"host", "port", *Limits.NAMES}
+_PUBLISH = {"dir"}
 
 
 def load(path: str) -> Config:
@@ -79,6 +81,7 @@ def parse(data, path: str) -> Config:
     top = p.mapping(data, "", _TOP)
     gerrit = p.mapping(top.get("gerrit"), "gerrit", _GERRIT, required=True)
     http = p.mapping(top.get("http", {}), "http", _HTTP)
+    publish = p.mapping(top.get("publish"), "publish", _PUBLISH)
     subscribe = gerrit.get("subscribe", ["comment-added", "change-merged"])
     if not isinstance(subscribe, list) or not subscribe or \
             any(s not in SUBSCRIBABLE for s in subscribe):
@@ -105,6 +108,8 @@ def parse(data, path: str) -> Config:
         http_port=p.port(http.get("port", 8080), "http.port", allow_zero=True),
         stale_after_days=p.number(top.get("stale_after_days", 30), "stale_after_days"),
         export_path=p.path(top["export"], "export") if top.get("export") else None,
+        publish_dir=(p.path(p.string(publish, "publish.dir", "dir"), "publish.dir")
+                     if "publish" in top else None),
         log_level=level,
         show_emails=p.boolean(top.get("show_emails", False), "show_emails"),
         bootstrap_limit=int(p.number(top.get("bootstrap_limit", 50), "bootstrap_limit")),

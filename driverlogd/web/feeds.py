@@ -1,4 +1,5 @@
 """The Atom feed of verdict changes and the SVG status badges."""
+import functools
 import re
 import time
 import uuid
@@ -97,6 +98,7 @@ def _width(text):
     return int(len(text) * 6.6) + 12
 
 
+@functools.lru_cache(maxsize=256)    # a few labels times six states; the publisher asks 10,000 times
 def badge_svg(label, state):
     message, colour = BADGE_TEXT.get(state, BADGE_TEXT["unknown"])
     label, message = _text(label), _text(message)

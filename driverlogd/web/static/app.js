@@ -1,14 +1,16 @@
 // The dashboard: loads /api/v1/drivers once, then filters, facets and sorts in
 // the browser (10,000 drivers take a few ms), renders rows in pages as they
 // scroll into view, keeps its state in the URL, and patches in the changed
-// drivers that /api/v1/events pushes.
+// drivers that /api/v1/events pushes (or, on a static server without it,
+// refreshes itself when the list's ETag moves on).
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
   var PAGE = 30, rowPx = 30;   // rows at most in a first page; a row's height, last seen
+  var POLL_MS = 1000;          // how often to ask whether the list changed, without SSE
   // style.css's phone layout, where rows are cards and the header is off screen.
   var CARDS = window.matchMedia("(max-width: 760px)");
-  var S = {drivers: [], releases: [], gen: null, view: [], first: 0, shown: 0, open: null, details: {},
+  var S = {drivers: [], releases: [], gen: null, etag: null, view: [], first: 0, shown: 0, open: null, details: {},
            f: {release: "", project_id: "", vendor: "", ci: "", q: "", sort: "project", order: "asc"}};
   var BASE_SORTS = [["project", "Project"], ["vendor", "Vendor"], ["name", "Driver"],
                     ["description", "Description"], ["ci", "CI state"], ["maintainers", "Maintainers"]];
@@ -277,7 +279,7 @@
   }
   function load(live) {
     return Promise.all([
-      fetch("/api/v1/drivers", {cache: "no-cache"}).then(function (r) { return r.json(); }),
+      fetch("/api/v1/drivers", {cache: "no-cache"}).then(function (r) { S.etag = r.headers.get("ETag"); return r.json(); }),
       fetch("/api/v1/releases", {cache: "no-cache"}).then(function (r) { return r.json(); })
     ]).then(function (res) {
       S.drivers = res[0].drivers.map(prepare);
@@ -330,9 +332,28 @@
     S.gen = x.generation;
     patch(pairs);
   }
+  // Where there is no event stream (a static server serving the publication),
+  // ask every POLL_MS whether the list changed: a HEAD with If-None-Match, which
+  // costs the server a 304 until it did.
+  function poll() {
+    var ask = function () {
+      fetch("/api/v1/drivers", {method: "HEAD", cache: "no-store",
+                                headers: S.etag ? {"If-None-Match": S.etag} : {}})
+        .then(function (r) {
+          var tag = r.headers.get("ETag");
+          if (r.status === 200 && tag && tag !== S.etag) return load(true);
+        })
+        .catch(function () {})
+        .then(function () { setTimeout(ask, POLL_MS); });
+    };
+    setTimeout(ask, POLL_MS);
+  }
   function live() {
-    if (!window.EventSource) { setInterval(function () { load(true); }, 30000); return; }
+    if (!window.EventSource) { poll(); return; }
     var es = new EventSource("/api/v1/events" + (typeof S.gen === "number" ? "?since=" + S.gen : ""));
+    var opened = false;
+    es.onopen = function () { opened = true; };
+    es.onerror = function () { if (!opened) { es.close(); poll(); } };   // never opened: no SSE here
     es.addEventListener("drivers", function (e) { applyRows(JSON.parse(e.data)); });
     es.addEventListener("reload", reload);
   }

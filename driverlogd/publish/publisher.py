@@ -1,0 +1,163 @@
+"""Keeps the static publication (`publish: {dir: ...}`) in step with the read side.
+
+A Coalescer (coalesce.py): published at once after a quiet spell, at most
+once per `min_interval` under a burst. A generation is rendered from one
+snapshot of the web layer, so its files agree with each other and with what
+the daemon answers. Only the drivers the read model names as changed since
+the last generation (`changed_keys`) are rendered again; the others' files,
+and any other file whose bytes came out the same, are hard links to the last
+generation's (tree.py). Everything is rendered afresh after a catalog reload
+and every FULL_EVERY seconds, the safety net for what ages with time alone
+(a driver's 30-day figures); unchanged files are linked all the same.
+Big files are also written gzipped, for nginx's gzip_static. Compressing,
+and rendering the list, the export and the facets, run in gevent's thread
+pool, so the hub goes on serving HTTP and reading the stream meanwhile.
+"""
+import gzip
+import logging
+import time
+
+import gevent
+
+from driverlogd.coalesce import Coalescer
+from driverlogd.publish import files
+from driverlogd.publish.tree import GRACE, Tree
+
+log = logging.getLogger(__name__)
+GZIP_MIN = 1024        # bytes, as the daemon's own gzip
+OFFLOAD_MIN = 1 << 16  # bytes: smaller ones are compressed at once, here
+COMPRESSIBLE = ("application/json", "text/", "image/svg+xml", "application/atom+xml")
+# A download no page fetches, 6 MB at 10,000 drivers: compressing it every
+# generation cost more than nginx compressing it on the fly when asked.
+NOT_PRECOMPRESSED = ("/api/v1/export",)
+FULL_EVERY = 600.0
+# The drivers' own files: shared between generations a folder at a time (tree.py).
+SHARED = ("api/v1/drivers/", "badge/")
+YIELD_DRIVERS = 32      # drivers rendered between two yields to the hub
+
+
+def _gzip(body):
+    # Level 3: as fast as 1 and nearly as small as 6 (the 12 MB list: 0.38 MB).
+    return gzip.compress(body, compresslevel=3, mtime=0)
+
+
+def pause():
+    """Let other greenlets run. Not sleep(0): it switches through the hub's
+    callback queue without letting it poll, so a loop of them starved timers
+    and sockets for hundreds of ms; a timer, however short, lets it poll."""
+    gevent.sleep(0.0001)
+
+
+def offload(fn, *args):
+    """fn(*args) in gevent's thread pool: the hub goes on serving meanwhile
+    (taking the GIL back at least every few ms)."""
+    return gevent.get_hub().threadpool.apply(fn, args)
+
+
+class Publisher(Coalescer):
+    name = "publish"
+
+    def __init__(self, folder, recorder, app, metrics=None, min_interval=1.0, grace=GRACE,
+                 clock=time.monotonic):
+        self.tree = Tree(folder, grace, clock, shared=SHARED)
+        self.app = app
+        self.metrics = metrics
+        self.clock = clock
+        self.generation = None        # the snapshot generation last published
+        self.catalog = None
+        self._full_at = 0.0
+        self._names = {}              # driver key -> [(url, file name)], per catalog
+        self._skipped = set()
+        super().__init__(recorder, min_interval)
+
+    @property
+    def folder(self):
+        return self.tree.root
+
+    def write(self) -> bool:
+        try:
+            self.publish()
+        except OSError as e:       # a full disk, a folder made unwritable
+            log.error("publication in %s failed: %s", self.tree.root, e)
+        except Exception:          # a bug of ours: say where, and try again later
+            log.exception("publication in %s failed", self.tree.root)
+        else:
+            return True
+        if self.metrics:
+            self.metrics.publication_failures.inc()
+        return False
+
+    def publish(self) -> bool:
+        """Publish the current snapshot unless it is the one published last;
+        True when a generation was made current."""
+        snap = self.app.snapshots.current()
+        now = self.clock()
+        full = (snap.catalog is not self.catalog or self.generation is None
+                or now >= self._full_at)
+        if not full and snap.generation == self.generation:
+            return False
+        keys = None if full else self.app.rm.changed_keys(self.generation)
+        if snap.catalog is not self.catalog:
+            self._names, self._skipped = {}, set()
+        started = time.perf_counter()
+        self.tree.publish(self._entries(snap, keys), offload)
+        log.debug("published generation %d (%s drivers rendered) in %.3f s", snap.generation,
+                  "all" if keys is None else len(keys), time.perf_counter() - started)
+        self.generation, self.catalog = snap.generation, snap.catalog
+        if keys is None:
+            self._full_at = now + FULL_EVERY
+        if self.metrics:
+            self.metrics.publications.inc()
+            self.metrics.publication_skipped.set(len(self._skipped))
+        return True
+
+    # -- what a generation holds ----------------------------------------------
+
+    def _entries(self, snap, keys):
+        """(file name, bytes or None for "as before") of every file."""
+        for path in files.global_paths(self.app):
+            yield from self._file(snap, path)
+        for i, rec in enumerate(snap.records):
+            names = self._driver_names(rec.key)
+            if keys is not None and rec.key not in keys and all(
+                    self.tree.has(name) for _, name in names):
+                for _, name in names:
+                    yield name, None
+                    if self.tree.has(name + ".gz"):
+                        yield name + ".gz", None
+                continue
+            if i % YIELD_DRIVERS == 0:
+                pause()
+            for path, _ in names:
+                yield from self._file(snap, path)
+
+    def _driver_names(self, key):
+        names = self._names.get(key)
+        if names is None:
+            names = []
+            for path, ctype in zip(files.driver_paths(key), ("application/json", "image/svg+xml")):
+                try:
+                    names.append((path, files.file_name(path, ctype)))
+                except files.Unpublishable:
+                    if path not in self._skipped:
+                        log.warning("publication: no file name can stand for %s; left out", path)
+                        self._skipped.add(path)
+            self._names[key] = names
+        return names
+
+    def _file(self, snap, path):
+        got = files.render(self.app, snap, path, offload)
+        if got is None:
+            return
+        body, ctype = got
+        name = files.file_name(path, ctype)
+        gz = (len(body) >= GZIP_MIN and ctype.startswith(COMPRESSIBLE)
+              and path not in NOT_PRECOMPRESSED)
+        if self.tree.same(name, body) and (not gz or self.tree.has(name + ".gz")):
+            yield name, None
+            if gz:
+                yield name + ".gz", None
+            return
+        yield name, body
+        if gz:
+            yield name + ".gz", offload(_gzip, body) if len(body) >= OFFLOAD_MIN else _gzip(body)

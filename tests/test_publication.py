@@ -1,0 +1,167 @@
+"""The static publication on disk: whole generations, atomically current, and
+only what changed rewritten (driverlogd/publish/). nginx and the browser on
+it: test_publication_nginx.py."""
+import json
+import os
+import threading
+
+import pytest
+
+from driverlogd.metrics import Metrics
+from driverlogd.publish import Publisher
+from driverlogd.web import make_app
+from driverlogd.web.feeds import BADGE_TEXT
+from tests.webfake import FakeReadModel, sample_catalog
+
+ACME = ("openstack/cinder", "Acme", "Acme iSCSI")
+ZETA = ("openstack/neutron", "Zeta Networks", "Zeta ML2")
+ACME_DOC = "api/v1/drivers/openstack/cinder/Acme/Acme iSCSI.json"
+ZETA_DOC = "api/v1/drivers/openstack/neutron/Zeta Networks/Zeta ML2.json"
+ACME_BADGE = "badge/openstack/cinder/Acme/Acme iSCSI.svg"
+
+
+class Recorder:
+    """What a Publisher needs of the recorder: somewhere to listen."""
+
+    def add_listener(self, listener):
+        self.listener = listener
+
+
+@pytest.fixture
+def setup(tmp_path):
+    rm = FakeReadModel(sample_catalog())
+    app = make_app(rm, Metrics())
+    metrics = Metrics()
+    pub = Publisher(str(tmp_path / "pub"), Recorder(), app, metrics)
+    return rm, pub, tmp_path / "pub", metrics
+
+
+def current(folder):
+    return folder / os.readlink(folder / "current")
+
+
+def inode(folder, name):
+    return os.stat(current(folder) / name).st_ino
+
+
+def test_only_changed_files_are_rewritten(setup):
+    rm, pub, folder, metrics = setup
+    acme_fc = "api/v1/drivers/openstack/cinder/Acme/Acme FC.json"
+    for i in range(10):    # a document over 1 KB, so it has a .gz
+        rm.add_vote(("openstack/cinder", "Acme", "Acme FC"), True, "Build succeeded %d" % i)
+    assert pub.publish()
+    first = current(folder)
+    before = {name: inode(folder, name) for name in
+              (ACME_DOC, ZETA_DOC, ACME_BADGE, "api/v1/drivers.json", "static/app.js",
+               "api/v1/releases.json", "index.html")}
+    assert json.loads((first / ACME_DOC).read_text())["state"] == "unseen"
+
+    rm.set_verdict(ACME, "Kilo", True, "Build succeeded")
+    assert pub.publish()
+    second = current(folder)
+    assert second != first and first.is_dir()        # the old one stays for the grace
+    after = {name: inode(folder, name) for name in before}
+    changed = {name for name in before if after[name] != before[name]}
+    assert changed == {ACME_DOC, ACME_BADGE, "api/v1/drivers.json"}
+    assert json.loads((second / ACME_DOC).read_text())["state"] == "passing"
+    assert json.loads((first / ACME_DOC).read_text())["state"] == "unseen"   # never touched
+    assert b"passing" in (second / ACME_BADGE).read_bytes()
+    # A sibling's document (its folder is a new shard now) keeps its .gz.
+    assert (second / (acme_fc + ".gz")).exists()
+    assert inode(folder, acme_fc) == os.stat(first / acme_fc).st_ino
+
+    # Nothing new: no generation at all.
+    assert not pub.publish()
+    assert current(folder) == second
+    assert metrics.publications._value.get() == 2
+
+
+def test_the_list_and_big_files_are_gzipped_beside(setup):
+    import gzip
+    rm, pub, folder, _ = setup
+    pub.publish()
+    gen = current(folder)
+    for name in ("api/v1/drivers.json", "static/app.js"):
+        assert gzip.decompress((gen / (name + ".gz")).read_bytes()) == (gen / name).read_bytes()
+
+
+def test_retired_generations_go_after_the_grace(setup):
+    rm, pub, folder, _ = setup
+    now = [1000.0]
+    pub.tree.clock = lambda: now[0]
+    pub.publish()
+    first = current(folder)
+    rm.set_verdict(ACME, "Kilo", True)
+    pub.publish()
+    rm.set_verdict(ACME, "Kilo", False)
+    now[0] += pub.tree.grace + 1
+    pub.publish()
+    assert not first.exists()
+    assert sorted(os.listdir(folder)) == ["current", "gen-0000000002", "gen-0000000003", "shards"]
+    # The drivers' folders are shards, shared by symlinks: the ones only the
+    # deleted generation named are gone too.
+    named = {os.path.basename(os.readlink(os.path.join(base, d)))
+             for gen in ("gen-0000000002", "gen-0000000003")
+             for base, dirs, _ in os.walk(folder / gen) for d in dirs
+             if os.path.islink(os.path.join(base, d))}
+    assert named and set(os.listdir(folder / "shards")) == named
+
+
+def test_a_restart_starts_afresh_after_the_old_generations(setup, tmp_path):
+    rm, pub, folder, _ = setup
+    pub.publish()
+    again = Publisher(str(folder), Recorder(), pub.app)
+    again.publish()
+    assert os.readlink(folder / "current") == "gen-0000000002"
+    # Nothing linked from the earlier run: its files may not have reached the disk.
+    assert inode(folder, ZETA_DOC) != os.stat(folder / "gen-0000000001" / ZETA_DOC).st_ino
+
+
+def test_readers_never_see_a_part_or_two_generations(setup):
+    """A reader resolves `current` once, as a request does, and reads the list,
+    a document and a badge: they always agree, and every file is whole."""
+    rm, pub, folder, _ = setup
+    pub.publish()
+    stop, seen, problems = threading.Event(), set(), []
+
+    def reader():
+        while not stop.is_set():
+            gen = current(folder)
+            try:
+                listed = json.loads((gen / "api/v1/drivers.json").read_bytes())
+                doc = json.loads((gen / ACME_DOC).read_bytes())
+                badge = (gen / ACME_BADGE).read_bytes()
+            except (ValueError, OSError) as e:
+                problems.append("a missing file or a part of one: %s" % e)
+                continue
+            state = next(d["state"] for d in listed["drivers"] if d["name"] == ACME[2])
+            if not (state == doc["state"] and BADGE_TEXT[state][0].encode() in badge):
+                problems.append((gen.name, state, doc["state"]))
+            seen.add(state)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(40):
+            rm.set_verdict(ACME, "Kilo", i % 2 == 0, "run %d" % i)
+            pub.publish()
+    finally:
+        stop.set()
+        thread.join()
+    assert problems == []
+    assert seen >= {"passing", "failing"}
+
+
+def test_burst_is_coalesced(setup):
+    rm, pub, folder, _ = setup
+    pub.min_interval = 60          # the writer waits this long between two generations
+    pub.start()
+    try:
+        for i in range(20):
+            rm.set_verdict(ACME, "Kilo", i % 2 == 0)
+            pub.notify({ACME})
+    finally:
+        pub.close()                # publishes what is pending
+    assert pub.writes <= 2         # the start state, then the burst's end
+    gen = current(folder)
+    assert json.loads((gen / ACME_DOC).read_text())["state"] == "failing"
