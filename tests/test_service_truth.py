@@ -83,19 +83,24 @@ def test_master_on_a_release_start_day_is_that_release(daemon, standin):
 
 
 def test_reports_from_before_the_daemon_watched_are_asked_for_when_the_change_merges(
-        daemon, standin):
+        tmp_path, standin):
+    # The bootstrap reads each CI's newest `bootstrap_limit` changes not merged
+    # (unmerged.py); a report on an older one is asked for when it merges.
+    daemon = Daemon(tmp_path, standin, extra="bootstrap_limit: 1\n")
     s = standin.server
-    s.store.clock = lambda: time.time() - 3600  # an hour ago, past any catch-up overlap:
-    number = s.create_change(NOVA)              # under review, reported on ...
-    s.add_comment(number, None, CI, PASS % 1)
+    older, newer = [], []
+    for ago, numbers in ((7200, older), (3600, newer)):   # past any catch-up overlap:
+        s.store.clock = lambda ago=ago: time.time() - ago
+        numbers.append(s.create_change(NOVA))         # under review, reported on ...
+        s.add_comment(numbers[0], None, CI, PASS % 1)
     s.store.clock = time.time
     daemon.start()                              # ... before the daemon started
     on_stream(daemon)
-    assert cell(daemon, "Hibiscus") is None     # bootstrap reads merged changes only
-    s.merge(number)
+    assert cell(daemon, "Hibiscus") is None     # neither is merged yet
+    s.merge(older[0])           # its report was not read: only Gerrit's answer holds it
     v = wait_for(lambda: cell(daemon, "Hibiscus"), what="the verdict from the asked report")
-    assert v["result"] is True and v["review_url"].endswith(str(number))
-    assert len(asked(standin, number)) == 1
+    assert v["result"] is True and v["review_url"].endswith(str(older[0]))
+    assert len(asked(standin, older[0])) == 1
     assert metric(daemon, 'driverlog_gerrit_questions_total{outcome="answered",'
                           'reason="before-watching"} 1.0')
     # A change opened while the daemon watches costs no question (times are
