@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv system-deps axe test lint demo bench screenshots clean install uninstall
+.PHONY: venv system-deps axe test lint demo bench fuzz screenshots clean install uninstall
 
 # A virtualenv from nothing, with the project and every extra the tests,
 # benchmarks and linters need. Re-run when the dependency list changes.
@@ -30,6 +30,12 @@ axe: system-deps $(AXE)
 
 test: venv system-deps axe
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The fuzz and soak tests, ten times longer than `make test` runs them.
+FUZZ_SCALE ?= 10
+fuzz: venv
+	DRIVERLOG_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	    tests/test_catalog_schema.py tests/test_crash_recorder.py
 
 lint: venv
 	$(BIN)/ruff check driverlogd tests bench

@@ -11,6 +11,7 @@ from driverlogd.catalog import check_bytes, default_schema
 from driverlogd.catalog.fastschema import compile_schema
 from driverlogd.catalog.schemacheck import check as schema_check
 
+from .budget import scaled
 from .test_gate_property import mutated_documents
 
 CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -50,14 +51,14 @@ def test_schema_is_a_valid_draft7_schema():
 
 
 @needs_corpus
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_documents(bases=[_real()] if (CORPUS / "default_data.json").exists() else []))
 def test_whatever_the_original_schema_rejects_ours_rejects(doc):
     if not jsonschema.Draft4Validator(_original_schema()).is_valid(doc):
         assert not jsonschema.Draft7Validator(default_schema()).is_valid(doc)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(90), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_documents())
 def test_fast_check_agrees_with_jsonschema(doc):
     fast = compile_schema(default_schema())

@@ -22,14 +22,16 @@ from driverlogd.store import Store
 from driverlogd.store.db import digest
 from driverlogd.verdict import report_patchset, votes_for
 from driverlogd.verdict.promotion import verdict
+from tests.budget import scaled
 from tests.verdict_support import CINDER, catalog, cloudbase_report, ts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KILLS = 25
+KILLS = scaled(15)
+CHANGES = max(2500, 100 * KILLS)     # enough events for every kill
 T0 = ts("2018-08-20")
 
 
-def gerrit_events(n_changes=2500, seed=7):
+def gerrit_events(n_changes=CHANGES, seed=7):
     """Gerrit-shaped JSON events in stream order (one second apart)."""
     rnd = random.Random(seed)
     out = []
