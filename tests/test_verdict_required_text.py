@@ -43,3 +43,30 @@ def test_the_usual_patterns_have_their_job_as_required_text():
     assert required_text("ab*c") == "a"
     assert required_text("ab|cd") == ""
     assert required_text("(?i)acme") == ""
+
+
+# Patterns shaped as catalogs write them: a job name, then a tail shared by
+# many (first_result_of matches the tail right after each place of the name).
+jobs = st.text(alphabet="ab-é", min_size=1, max_size=3)
+tails = st.lists(st.sampled_from(PIECES), max_size=4).map("".join)
+job_lines = st.lists(st.sampled_from(["a", "b", "-", "é", " ", ":", "ab", "SUCCESS"]),
+                     max_size=14).map("".join)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(jobs, tails, st.lists(job_lines, min_size=1, max_size=3))
+def test_a_job_and_its_tail_match_as_the_whole_pattern(job, tail, text):
+    if _compiled(job + tail) is None:
+        return
+    report = encoded_lines("Patch Set 1:\n" + "\n".join(text))
+    ci = CI("ci", job + tail, "zz" + tail)
+    assert first_result_of(report, ci) == first_result(report, ci.success_re, ci.failure_re)
+
+
+def test_the_tail_is_tried_at_every_place_of_the_job():
+    ci = CI("ci", r"ab\s+\S+\s*: SUCCESS", r"ab\s+\S+\s*: FAILURE")
+    for line, want in (("ab x : SUCCESS", True), ("abab ab x : FAILURE", False),
+                       ("ab " * 20 + "ab x : SUCCESS", True), ("ab:ab : SUCCESS", None),
+                       ("xab x   : SUCCESS", True), ("a b x : SUCCESS", None)):
+        found = first_result_of(encoded_lines("Patch Set 1:\n" + line), ci)
+        assert (found and found[0]) == want, line
