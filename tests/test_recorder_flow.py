@@ -241,7 +241,7 @@ def test_memory_keeps_the_newest_votes_and_the_store_answers_for_30_days(rec):
         report = cloudbase_report(1, iscsi="FAILURE" if i % 3 == 0 else "SUCCESS")
         rec.handle(comment(300 + i, 1, CB, report, now - (i + 1) * 80000))
     rec.handle(comment(299, 1, CB, cloudbase_report(1), ts("2018-06-01")))   # a late, old one
-    assert len(rec.reads.view._recent[ISCSI]) == rec.reads.view.last_n == 20
+    assert len(rec.reads.view.recent(ISCSI)) == rec.reads.view.last_n == 20
     recent = rec.reads.status(ISCSI)["health"]
     assert recent["last_n"] == {"votes": 20, "pass_rate": 13 / 20, "flip_rate": 13 / 19}
     assert recent["last_vote"] == now - 80000 and recent["last_result"] is False
