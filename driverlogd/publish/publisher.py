@@ -21,7 +21,8 @@ import gevent
 
 from driverlogd.coalesce import Coalescer
 from driverlogd.publish import files
-from driverlogd.publish.tree import GRACE, Tree
+from driverlogd.publish.tree import GRACE, REMOVED, Tree
+from driverlogd.web import api_v1
 
 log = logging.getLogger(__name__)
 GZIP_MIN = 1024        # bytes, as the daemon's own gzip
@@ -34,6 +35,8 @@ FULL_EVERY = 600.0
 # The drivers' own files: shared between generations a folder at a time (tree.py).
 SHARED = ("api/v1/drivers/", "badge/")
 YIELD_DRIVERS = 32      # drivers rendered between two yields to the hub
+# Unfiltered counts of drivers per project, release and vendor.
+FACETS = ("/api/v1/projects", "/api/v1/releases", "/api/v1/vendors")
 
 
 def _gzip(body):
@@ -68,6 +71,8 @@ class Publisher(Coalescer):
         self._full_at = 0.0
         self._names = {}              # driver key -> [(url, file name)], per catalog
         self._skipped = set()
+        self.snap = None              # the snapshot last published
+        self._frags = {}              # ExportFrags' memory
         super().__init__(recorder, min_interval)
 
     @property
@@ -100,10 +105,12 @@ class Publisher(Coalescer):
         if snap.catalog is not self.catalog:
             self._names, self._skipped = {}, set()
         started = time.perf_counter()
-        self.tree.publish(self._entries(snap, keys), offload)
+        # A generation names only what changed (carry): the rest of the last
+        # one is kept without walking 10,000 drivers' files.
+        self.tree.publish(self._entries(snap, keys), offload, carry=keys is not None)
         log.debug("published generation %d (%s drivers rendered) in %.3f s", snap.generation,
                   "all" if keys is None else len(keys), time.perf_counter() - started)
-        self.generation, self.catalog = snap.generation, snap.catalog
+        self.generation, self.catalog, self.snap = snap.generation, snap.catalog, snap
         if keys is None:
             self._full_at = now + FULL_EVERY
         if self.metrics:
@@ -114,22 +121,38 @@ class Publisher(Coalescer):
     # -- what a generation holds ----------------------------------------------
 
     def _entries(self, snap, keys):
-        """(file name, bytes or None for "as before") of every file."""
+        """(file name, bytes, None for "as before" or REMOVED) of every file
+        (`keys` None), or of the global files and `keys`' drivers' files."""
+        facets_same = keys is not None and self._facets_same(snap, keys)
+        frags = ExportFrags(self._frags)
         for path in files.global_paths(self.app):
-            yield from self._file(snap, path)
-        for i, rec in enumerate(snap.records):
-            names = self._driver_names(rec.key)
-            if keys is not None and rec.key not in keys and all(
-                    self.tree.has(name) for _, name in names):
-                for _, name in names:
-                    yield name, None
-                    if self.tree.has(name + ".gz"):
-                        yield name + ".gz", None
-                continue
-            if i % YIELD_DRIVERS == 0:
+            if facets_same and path in FACETS:
+                continue      # carried over as they are
+            yield from self._file(snap, path, frags)
+        self._frags = frags.kept
+        if keys is None:
+            records = snap.records
+        else:
+            records = [snap.records[i] for i in sorted(
+                i for i in map(snap.by_key.get, map(tuple, keys)) if i is not None)]
+        for i, rec in enumerate(records):
+            if i % YIELD_DRIVERS == YIELD_DRIVERS - 1:
                 pause()
-            for path, _ in names:
+            for path, _ in self._driver_names(rec.key):
                 yield from self._file(snap, path)
+
+    def _facets_same(self, snap, keys):
+        """Whether the facets (counts of drivers per project, vendor and
+        release, unfiltered) cannot have changed: the catalog is the same and
+        no changed driver gained or lost a release."""
+        old = self.snap
+        if old is None or old.catalog is not snap.catalog:
+            return False
+        for key in keys:
+            i = snap.by_key.get(tuple(key))
+            if i is not None and old.records[i].release_ids != snap.records[i].release_ids:
+                return False
+        return True
 
     def _driver_names(self, key):
         names = self._names.get(key)
@@ -145,8 +168,8 @@ class Publisher(Coalescer):
             self._names[key] = names
         return names
 
-    def _file(self, snap, path):
-        got = files.render(self.app, snap, path, offload)
+    def _file(self, snap, path, export_frag=None):
+        got = files.render(self.app, snap, path, offload, export_frag)
         if got is None:
             return
         body, ctype = got
@@ -161,3 +184,22 @@ class Publisher(Coalescer):
         yield name, body
         if gz:
             yield name + ".gz", offload(_gzip, body) if len(body) >= OFFLOAD_MIN else _gzip(body)
+        elif self.tree.has(name + ".gz"):
+            yield name + ".gz", REMOVED     # it shrank: nginx must not serve the old .gz
+
+
+class ExportFrags:
+    """api_v1.export_frag, remembered per record across generations: a
+    record is immutable, and a new snapshot reuses every unchanged one, so
+    only the changed drivers' fragments are made again. Called from a thread."""
+
+    def __init__(self, before):
+        self.before = before          # id(record) -> (record, fragment)
+        self.kept = {}
+
+    def __call__(self, rec):
+        got = self.before.get(id(rec))
+        if got is None or got[0] is not rec:
+            got = (rec, api_v1.export_frag(rec))
+        self.kept[id(rec)] = got     # the record is held: its id is not reused meanwhile
+        return got[1]

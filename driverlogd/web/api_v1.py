@@ -101,7 +101,9 @@ vendors = _facet("vendors", facet_vendors)
 releases = _facet("releases", facet_releases)
 
 
-def export_body(snap, req):
+def export_body(snap, req, frag=None):
+    """`frag`: export_frag, or a cache of it (the publisher keeps one across
+    generations: most records are the same objects from one to the next)."""
     parse_query(req.query, frozenset())
     cat = snap.catalog
     head = dumps({
@@ -110,7 +112,7 @@ def export_body(snap, req):
         "releases": [{"id": r.id, "start": r.start.isoformat(), "wiki": r.wiki,
                       "active": r.active, "series": r.series} for r in cat.releases],
     })
-    return b"".join((head[:-1], b',"drivers":[', b",".join(map(export_frag, snap.records)),
+    return b"".join((head[:-1], b',"drivers":[', b",".join(map(frag or export_frag, snap.records)),
                      b"]}"))
 
 
