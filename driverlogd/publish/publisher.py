@@ -4,9 +4,13 @@ A Coalescer (coalesce.py): published at once after a quiet spell, at most
 once per `min_interval` under a burst. A generation is rendered from one
 snapshot of the web layer, so its files agree with each other and with what
 the daemon answers. Only the drivers the read model names as changed since
-the last generation (`changed_keys`) are rendered again; the others' files,
-and any other file whose bytes came out the same, are hard links to the last
-generation's (tree.py). Everything is rendered afresh after a catalog reload
+the last generation (`changed_keys`) are rendered again, and only their
+files are named to the tree: the others are carried over unwalked (tree.py),
+as are the last generation's shared folders; any other file whose bytes came
+out the same is a hard link to the last generation's. The export reuses each
+unchanged driver's part (ExportFrags), and the facets are not rendered when
+no changed driver gained or lost a release: at 10,000 drivers a generation
+costs ~0.1-0.2 s instead of ~0.8 s, most of a comment's publication lag. Everything is rendered afresh after a catalog reload
 and every FULL_EVERY seconds, the safety net for what ages with time alone
 (a driver's 30-day figures); unchanged files are linked all the same.
 Big files are also written gzipped, for nginx's gzip_static. Compressing,

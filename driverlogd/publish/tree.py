@@ -13,8 +13,10 @@ unlinking anyway). Do not enable nginx's open_file_cache on it.
 
 No fsync: the publication is derived data. After a crash the next start
 writes a whole generation afresh (nothing is linked from an earlier run).
-The file operations of a generation (20,000 links at 10,000 drivers) run as
-one batch in a thread, off gevent's hub.
+The file operations of a generation (6,700 symlinks at 10,000 drivers, one
+per shard) run as one batch in a thread, off gevent's hub. A "carried"
+generation is given only what changed; the shards it does not touch are
+named again without their files being listed.
 """
 import hashlib
 import logging
