@@ -217,3 +217,20 @@ def test_a_carried_generation_keeps_every_file_it_does_not_name(tmp_path):
     tree.publish([("d/z/1", b"z1")], carry=True)    # a folder the last one lacked
     assert [(gen / n).read_bytes() for n in ("a.json", "d/x/1", "d/y/1", "d/z/1")] == [
         b"a", b"x1 again", b"y1", b"z1"]
+
+
+def test_a_slow_generation_does_not_delay_the_next(setup):
+    """Work slower than min_interval rests as long again in the export's
+    coalescer; the publisher's must not: that rest was all lag."""
+    rm, pub, folder, _ = setup
+    waits = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            self.set()       # one round of the writer's loop
+    pub.min_interval = 0.0   # every generation is "slower" than that
+    pub._stop = Stop()
+    pub._wake.set()
+    pub._run()
+    assert pub.writes == 1 and waits == [0.0]

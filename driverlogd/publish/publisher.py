@@ -63,6 +63,10 @@ def offload(fn, *args):
 
 class Publisher(Coalescer):
     name = "publish"
+    # No rest after a slow generation (the first, or one on a loaded machine):
+    # it yields to the hub as it goes and does its heavy parts in threads, so
+    # the stream was never held up; resting only added its length to the lag.
+    rest = 0.0
 
     def __init__(self, folder, recorder, app, metrics=None, min_interval=1.0, grace=GRACE,
                  clock=time.monotonic):
