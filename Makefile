@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv system-deps axe test lint demo bench screenshots clean install uninstall
+.PHONY: venv system-deps bench-deps axe test lint demo bench screenshots clean install uninstall
 
 # A virtualenv from nothing, with the project and every extra the tests,
 # benchmarks and linters need. Re-run when the dependency list changes.
@@ -37,7 +37,11 @@ lint: venv
 demo: venv
 	$(BIN)/driverlogd demo
 
-bench: venv
+# Debian packages only the benchmarks drive: wrk (a C load generator) and nginx.
+bench-deps:
+	sh tools/bench-deps.sh
+
+bench: venv bench-deps
 	$(BIN)/python -m bench
 
 clean:
