@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import re
 import tempfile
 import time
 
@@ -57,6 +58,14 @@ def loads(ports, urls):
             wrk.measure(port, path, CLIENTS, 1, gz=gz)        # warm
             rows[label, server] = wrk.measure(port, path, CLIENTS, SECONDS, gz=gz)
     return rows
+
+
+def generation_times(daemon):
+    """{bucket's upper bound (s): generations that took at most that}, from /metrics."""
+    text = daemon.get("/metrics")[1].decode()
+    found = re.findall(r'^driverlog_publication_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$',
+                       text, re.M)
+    return {float(le): int(float(n)) for le, n in found}
 
 
 def lag(gerrit, folder, driver):
@@ -124,7 +133,9 @@ def main():
             ("driver list, all, gzip", "/api/v1/drivers", True),
             ("one driver", doc, False),
             ("badge", badge, False)))
+        before = generation_times(daemon)
         times = lag(gerrit, folder, driver)
+        took = {le: n - before.get(le, 0) for le, n in generation_times(daemon).items()}
         generations = len([n for n in os.listdir(folder) if n.startswith("gen-")])
         where = "tmpfs" if shm else "disk"
 
@@ -149,6 +160,8 @@ def main():
           f"{pct(times, 50):.0f} ms, p99 {p99 * 1000:.0f} ms, max {pct(times, 100):.0f} ms "
           f"(goal p99 <= {GOAL_LAG_S:g} s {'ok' if p99 <= GOAL_LAG_S else 'MISSED'}); "
           f"{generations} generation folders at the end")
+    print("   generations made meanwhile, by time taken: " + ", ".join(
+        "<= %g s: %d" % (le, n) for le, n in sorted(took.items()) if le <= 1 or le == float("inf")))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,8 @@ def test_only_changed_files_are_rewritten(setup):
     assert not pub.publish()
     assert current(folder) == second
     assert metrics.publications._value.get() == 2
+    assert metrics.registry.get_sample_value(
+        "driverlog_publication_duration_seconds_count") == 2
 
 
 def test_the_list_and_big_files_are_gzipped_beside(setup):

@@ -44,8 +44,10 @@ FACETS = ("/api/v1/projects", "/api/v1/releases", "/api/v1/vendors")
 
 
 def _gzip(body):
-    # Level 3: as fast as 1 and nearly as small as 6 (the 12 MB list: 0.38 MB).
-    return gzip.compress(body, compresslevel=3, mtime=0)
+    # Level 6: the 5.4 MB list at 10,000 drivers is 0.20 MB (level 3: 0.25 MB)
+    # for 0.04 s instead of 0.02. Bytes are what a busy nginx spends its time
+    # on: every reader fetches the list; a generation gzips it once.
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def pause():
@@ -116,13 +118,15 @@ class Publisher(Coalescer):
         # A generation names only what changed (carry): the rest of the last
         # one is kept without walking 10,000 drivers' files.
         self.tree.publish(self._entries(snap, keys), offload, carry=keys is not None)
+        took = time.perf_counter() - started
         log.debug("published generation %d (%s drivers rendered) in %.3f s", snap.generation,
-                  "all" if keys is None else len(keys), time.perf_counter() - started)
+                  "all" if keys is None else len(keys), took)
         self.generation, self.catalog, self.snap = snap.generation, snap.catalog, snap
         if keys is None:
             self._full_at = now + FULL_EVERY
         if self.metrics:
             self.metrics.publications.inc()
+            self.metrics.publication_seconds.observe(took)
             self.metrics.publication_skipped.set(len(self._skipped))
         return True
 
