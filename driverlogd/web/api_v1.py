@@ -52,8 +52,13 @@ def export(snap, req, rest):
 def drivers_body(snap, req):
     params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
-    return b"".join((b'{"drivers":[', b",".join(r.frag for r in recs),
-                     b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)))
+    head, tail = drivers_ends(snap, recs)
+    return b"".join((head, b",".join(r.frag for r in recs), tail))
+
+
+def drivers_ends(snap, recs):
+    """The list's bytes before and after its drivers' fragments (joined by ",")."""
+    return b'{"drivers":[', b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)
 
 
 def driver(snap, req, rm, segments):
