@@ -37,9 +37,10 @@ lint: venv
 demo: venv
 	$(BIN)/driverlogd demo
 
-# Debian packages only the benchmarks drive: wrk (a C load generator) and nginx.
+# The tests' Debian packages (the benchmarks drive nginx and Chromium too),
+# and wrk, a C load generator, for the benchmarks alone.
 bench-deps:
-	sh tools/bench-deps.sh
+	sh tools/system-deps.sh --bench
 
 bench: venv bench-deps
 	$(BIN)/python -m bench

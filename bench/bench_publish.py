@@ -99,7 +99,7 @@ def main():
         print("nginx is not installed (tools/system-deps.sh installs it); skipped")
         return
     if not wrk.available():
-        print("wrk is not installed (tools/bench-deps.sh, run by `make bench`, installs it); "
+        print("wrk is not installed (`make bench` installs it: tools/system-deps.sh --bench); "
               "skipped")
         return
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)

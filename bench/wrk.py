@@ -1,5 +1,5 @@
 """Load from wrk, a C HTTP load generator (Debian package `wrk`, installed by
-tools/bench-deps.sh): on this 2-core machine bench_api's Python clients have
+`tools/system-deps.sh --bench`): on this 2-core machine bench_api's Python clients have
 a p99 of ~20 ms of their own even for a 400-byte file, too coarse to tell
 whether a server answers within 10 ms.
 
