@@ -144,17 +144,18 @@ def main():
           f"{first:.1f} s after it was up; publication on {where})")
     print("1. %-24s %-7s %8s %8s %9s %12s" % ("reads", "server", "p50 ms", "p99 ms", "req/s",
                                                "p99 / daemon"))
-    errors = sum(r["errors"] for r in rows.values())
+
     for label in (FLOOR, "driver list, all, gzip", "one driver", "badge"):
         base = rows[label, "daemon"]
         for server in ("nginx", "daemon"):
             r = rows[label, server]
             goal = (" (goal <= %g ms %s)" % (GOAL_READ_MS, "ok" if r["p99"] <= GOAL_READ_MS
                                             else "MISSED")) if server == "nginx" else ""
-            print("   %-24s %-7s %8.2f %8.2f %9.0f %12.2f%s" % (
-                label, server, r["p50"], r["p99"], r["rps"], r["p99"] / base["p99"], goal))
-    if errors:
-        print("   %d answers were errors (not 2xx/3xx) or socket errors" % errors)
+            errors = " (%d errors: not 2xx/3xx, or socket errors and timeouts)" % (
+                r["errors"]) if r["errors"] else ""
+            print("   %-24s %-7s %8.2f %8.2f %9.0f %12.2f%s%s" % (
+                label, server, r["p50"], r["p99"], r["rps"], r["p99"] / base["p99"], goal,
+                errors))
     p99 = pct(times, 99) / 1000
     print(f"2. publication lag, comment -> document file: {len(times)} comments, p50 "
           f"{pct(times, 50):.0f} ms, p99 {p99 * 1000:.0f} ms, max {pct(times, 100):.0f} ms "
