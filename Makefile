@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv system-deps bench-deps axe test lint demo bench screenshots clean install uninstall
+.PHONY: venv system-deps axe test lint demo bench screenshots clean install uninstall
 
 # A virtualenv from nothing, with the project and every extra the tests,
 # benchmarks and linters need. Re-run when the dependency list changes.
@@ -39,6 +39,7 @@ demo: venv
 
 # The tests' Debian packages (the benchmarks drive nginx and Chromium too),
 # and wrk, a C load generator, for the benchmarks alone.
+.PHONY: bench-deps
 bench-deps:
 	sh tools/system-deps.sh --bench
 
