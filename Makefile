@@ -43,7 +43,13 @@ lint: venv
 demo: venv
 	$(BIN)/driverlogd demo
 
-bench: venv
+# The tests' Debian packages (the benchmarks drive nginx and Chromium too),
+# and wrk, a C load generator, for the benchmarks alone.
+.PHONY: bench-deps
+bench-deps:
+	sh tools/system-deps.sh --bench
+
+bench: venv bench-deps
 	$(BIN)/python -m bench
 
 clean:

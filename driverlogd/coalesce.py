@@ -3,8 +3,9 @@
 A change marks the work dirty (cheap: called after each of the recorder's
 commits); a writer thread (a greenlet under gevent's monkey patching) does it
 at once after a quiet spell, then, while the burst lasts, at most once per
-`min_interval` (start to start; work that takes longer waits as long again), and `close()` does whatever is still pending, so the final state
-is never lost. The export and the static publication both work this way.
+`min_interval` (start to start; work that takes longer waits `rest` times as
+long again), and `close()` does whatever is still pending, so the final
+state is never lost. The export and the static publication both work this way.
 """
 import threading
 import time
@@ -12,6 +13,7 @@ import time
 
 class Coalescer:
     name = "coalesce"
+    rest = 1.0      # after work slower than min_interval, wait this many times as long
 
     def __init__(self, recorder, min_interval: float = 1.0):
         self.recorder = recorder
@@ -58,9 +60,11 @@ class Coalescer:
             self.flush()
             took = time.monotonic() - started
             # Starts min_interval apart; work slower than that (a loaded
-            # machine) waits as long as it took, so it never takes more than
-            # half the time from the stream. close() cuts the wait short.
-            self._stop.wait(self.min_interval - took if took < self.min_interval else took)
+            # machine) waits REST times as long as it took, so it never takes
+            # more than its share of the time from the stream. close() cuts
+            # the wait short.
+            self._stop.wait(self.min_interval - took if took < self.min_interval
+                            else took * self.rest)
 
     def close(self):
         """Stop the writer and do the final work."""

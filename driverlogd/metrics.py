@@ -115,6 +115,10 @@ class Metrics:
         self.publications = Counter(p + "publication_generations_total",
                                     "Generations of the static publication made current",
                                     registry=r)
+        self.publication_seconds = Histogram(
+            p + "publication_duration_seconds",
+            "Time to render and write a generation of the static publication",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=r)
         self.publication_failures = Counter(p + "publication_failures_total",
                                             "Attempts to publish a generation that failed",
                                             registry=r)

@@ -74,6 +74,8 @@ def test_only_changed_files_are_rewritten(setup):
     assert not pub.publish()
     assert current(folder) == second
     assert metrics.publications._value.get() == 2
+    assert metrics.registry.get_sample_value(
+        "driverlog_publication_duration_seconds_count") == 2
 
 
 def test_the_list_and_big_files_are_gzipped_beside(setup):
@@ -165,3 +167,77 @@ def test_burst_is_coalesced(setup):
     assert pub.writes <= 2         # the start state, then the burst's end
     gen = current(folder)
     assert json.loads((gen / ACME_DOC).read_text())["state"] == "failing"
+
+
+def test_the_export_and_facets_follow_each_change(setup):
+    """A generation renders only what changed, reusing the export's per-driver
+    parts and the facets when they cannot differ: the files still equal
+    what the daemon answers after each change."""
+    from driverlogd.publish import files
+    rm, pub, folder, _ = setup
+    pub.publish()
+
+    def releases():
+        doc = json.loads((current(folder) / "api/v1/releases.json").read_bytes())
+        return {r["id"]: r["count"] for r in doc["releases"]}
+    liberty = releases()["Liberty"]
+    rm.set_verdict(ACME, "Kilo", True)        # the facets cannot change
+    pub.publish()
+    rm.set_verdict(ACME, "Liberty", False)    # a release Acme iSCSI never claimed
+    pub.publish()
+    assert releases()["Liberty"] == liberty + 1
+    snap = pub.app.snapshots.current()
+    for path in ("/api/v1/export", "/api/v1/releases", "/api/v1/projects", "/api/v1/drivers"):
+        body, ctype = files.render(pub.app, snap, path)
+        assert (current(folder) / files.file_name(path, ctype)).read_bytes() == body, path
+    # The list's gzip, remade a chunk at a time, still holds the same bytes.
+    import gzip
+    gen = current(folder)
+    assert gzip.decompress((gen / "api/v1/drivers.json.gz").read_bytes()) == (
+        gen / "api/v1/drivers.json").read_bytes()
+
+
+def test_a_document_that_shrinks_loses_its_gz(setup):
+    """nginx's gzip_static would serve a stale .gz beside a new small file."""
+    rm, pub, folder, _ = setup
+    key = ("openstack/cinder", "Acme", "Acme FC")
+    name = "api/v1/drivers/openstack/cinder/Acme/Acme FC.json"
+    for i in range(10):
+        rm.add_vote(key, True, "Build succeeded %d" % i)
+    pub.publish()
+    assert (current(folder) / (name + ".gz")).exists()
+    rm._votes[key].clear()                    # the fake's store forgets them
+    rm._bump(key)
+    pub.publish()
+    assert len((current(folder) / name).read_bytes()) < 1024
+    assert not (current(folder) / (name + ".gz")).exists()
+
+
+def test_a_carried_generation_keeps_every_file_it_does_not_name(tmp_path):
+    from driverlogd.publish.tree import REMOVED, Tree
+    tree = Tree(str(tmp_path), shared=("d/",))
+    tree.publish([("a.json", b"a"), ("d/x/1", b"x1"), ("d/x/2", b"x2"), ("d/y/1", b"y1")])
+    tree.publish([("d/x/1", b"x1 again"), ("d/x/2", REMOVED)], carry=True)
+    gen = tmp_path / "current"
+    assert (gen / "a.json").read_bytes() == b"a" and (gen / "d/y/1").read_bytes() == b"y1"
+    assert (gen / "d/x/1").read_bytes() == b"x1 again" and not (gen / "d/x/2").exists()
+    tree.publish([("d/z/1", b"z1")], carry=True)    # a folder the last one lacked
+    assert [(gen / n).read_bytes() for n in ("a.json", "d/x/1", "d/y/1", "d/z/1")] == [
+        b"a", b"x1 again", b"y1", b"z1"]
+
+
+def test_a_slow_generation_does_not_delay_the_next(setup):
+    """Work slower than min_interval rests as long again in the export's
+    coalescer; the publisher's must not: that rest was all lag."""
+    rm, pub, folder, _ = setup
+    waits = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            self.set()       # one round of the writer's loop
+    pub.min_interval = 0.0   # every generation is "slower" than that
+    pub._stop = Stop()
+    pub._wake.set()
+    pub._run()
+    assert pub.writes == 1 and waits == [0.0]

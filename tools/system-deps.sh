@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages the test suite drives for real, when missing.
+# Install the Debian packages the test suite (and, with --bench, the
+# benchmarks) drive for real, when missing.
 # Only root can install; anyone else is told what to install.
 set -eu
 need=""
@@ -14,6 +15,11 @@ command -v ssh-keyscan >/dev/null 2>&1 || need="$need openssh-client"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 # nginx serves the static publication in its test and bench (never as a system service).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$need nginx"
+# `--bench` (make bench): also wrk, a C load generator. Python clients have a
+# p99 of ~20 ms of their own on a 2-core machine: too coarse for a 10 ms goal.
+if [ "${1:-}" = "--bench" ]; then
+    command -v wrk >/dev/null 2>&1 || need="$need wrk"
+fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "system-deps: please install:$need (apt-get install$need)" >&2

@@ -14,7 +14,7 @@ static server answers /api/v1/drivers?vendor=x with the whole list.
 import urllib.parse
 
 from driverlogd.web import api_v1, feeds
-from driverlogd.web.http import Request
+from driverlogd.web.http import JSON, Request
 
 # URLs every generation holds (besides "/", /static/*, a driver's two).
 # Left out: the CSV and the original /api/1.0/ drivers list (each a second
@@ -55,13 +55,14 @@ def driver_paths(key):
     return "/api/v1/drivers/" + tail, "/badge/" + tail + ".svg"
 
 
-def render(app, snap, path, offload=None):
+def render(app, snap, path, offload=None, export_frag=None):
     """(body, content type) of URL `path` as `app` answers a plain GET of it
     from snapshot `snap`, or None when it answers anything but 200. Views are
     called directly: the publisher's reads are neither timed nor counted as
     HTTP requests, nor do they fill the app's body cache. `offload(fn, *args)`
     runs the views that read the (immutable) snapshot alone, the list and the
-    export among them, elsewhere: in a thread, off gevent's hub."""
+    export among them, elsewhere: in a thread, off gevent's hub.
+    `export_frag`: api_v1.export_frag or a cache of it."""
     req = request(path)
     route, tail = app.router.match(req.segments)
     if route is None:
@@ -75,6 +76,8 @@ def render(app, snap, path, offload=None):
         return app.openapi, "application/json; charset=utf-8"
     if route.name == "driver":
         resp = api_v1.driver(snap, req, app.rm, tail)
+    elif route.name == "export":
+        return (offload or _call)(api_v1.export_body, snap, req, export_frag), JSON
     elif route.name == "feed":
         resp = feeds.atom(snap, req, app.rm)
     elif route.view is not None:

@@ -13,8 +13,10 @@ unlinking anyway). Do not enable nginx's open_file_cache on it.
 
 No fsync: the publication is derived data. After a crash the next start
 writes a whole generation afresh (nothing is linked from an earlier run).
-The file operations of a generation (20,000 links at 10,000 drivers) run as
-one batch in a thread, off gevent's hub.
+The file operations of a generation (6,700 symlinks at 10,000 drivers, one
+per shard) run as one batch in a thread, off gevent's hub. A "carried"
+generation is given only what changed; the shards it does not touch are
+named again without their files being listed.
 """
 import hashlib
 import logging
@@ -28,6 +30,7 @@ SAME_MAX = 1 << 20    # bytes: larger files are taken as changed, unhashed
 PREFIX = "gen-"
 SHARDS = "shards"
 CURRENT = "current"
+REMOVED = object()    # an entry's data: the file is left out of the new generation
 
 
 def digest(data: bytes) -> bytes:
@@ -61,6 +64,8 @@ class Tree:
         self.name = None          # the generation last published by this run
         self.manifest = {}        # its files: name -> digest of the contents (or None)
         self.shards = {}          # its shared folders: folder -> shard
+        self.members = {}         # ... and the files each holds
+        self.plain = []           # its other files
 
     def same(self, name, data):
         """Whether the current generation holds `name` with exactly `data`."""
@@ -70,43 +75,39 @@ class Tree:
     def has(self, name):
         return name in self.manifest
 
-    def publish(self, entries, run=None):
+    def publish(self, entries, run=None, carry=False):
         """Write a generation and make it current. `entries`: (file name, bytes or
-        None); None means unchanged: linked from the current generation. The
-        file operations run as one batch through `run(fn, *args)` (the
-        publisher passes a thread pool's: syscalls let go of the GIL, and the
-        hub goes on serving); by default here. Returns the new folder's name."""
+        None); None means unchanged: linked from the current generation.
+        `carry`: the entries name only what changed (REMOVED drops a file);
+        every other file of the current generation is kept as it is, and a
+        shard no entry names is named again, not walked. The file operations
+        run as one batch through `run(fn, *args)` (the publisher passes a
+        thread pool's: syscalls let go of the GIL, and the hub goes on
+        serving); by default here. Returns the new folder's name."""
+        carry = carry and self.name is not None
+        given = dict(entries) if carry else entries
+        split = self._carried(given) if carry else None
+        if split is None:
+            if carry:   # a folder the last generation lacks: walk it all
+                given = list(given.items()) + [(rel, None) for rel in self.manifest
+                                               if rel not in given]
+            split = self._split(given)
+        plain, groups, manifest = split
         self.seq += 1
         name = "%s%010d" % (PREFIX, self.seq)
         prev = self.name
-        plain, groups = [], {}
-        for rel, data in entries:
-            parent = rel.rpartition("/")[0]
-            if parent.startswith(self.shared) and parent + "/" not in self.shared:
-                groups.setdefault(parent, []).append((rel, data))
-            else:
-                plain.append((rel, data))
-        # A folder that holds another shared one must be a real folder.
-        for parent in list(groups):
-            up = parent.rpartition("/")[0]
-            while up + "/" not in self.shared and up:
-                if up in groups:
-                    plain.extend(groups.pop(up))
-                up = up.rpartition("/")[0]
         shards, new = {}, []
         for parent, files in groups.items():
-            if parent in self.shards and all(data is None for _, data in files):
+            if files is None:
+                shards[parent] = self.shards[parent]
+            elif parent in self.shards and all(data is None for _, data in files):
                 shards[parent] = self.shards[parent]
             else:
                 self.shard_seq += 1
                 shards[parent] = "s%010d" % self.shard_seq
                 new.append((shards[parent], files))
-        manifest = {}
-        for rel, data in plain + [f for _, files in new for f in files]:
-            manifest[rel] = self.manifest[rel] if data is None else _digest_if_small(data)
-        for parent, shard in shards.items():
-            if shard == self.shards.get(parent):
-                manifest.update((rel, self.manifest[rel]) for rel, _ in groups[parent])
+        members = {parent: self.members[parent] if files is None else [rel for rel, _ in files]
+                   for parent, files in groups.items()}
         self.made_shards.update(shard for shard, _ in new)
         self.uses[name] = set(shards.values())
         try:
@@ -124,8 +125,68 @@ class Tree:
         if prev:
             self.retired.append((prev, self.clock()))
         self.name, self.manifest, self.shards = name, manifest, shards
+        self.members, self.plain = members, [rel for rel, _ in plain]
         self.prune(run=run)
         return name
+
+    def _split(self, entries):
+        """(plain files, shared folder -> its files, manifest) of a whole generation."""
+        plain, groups = [], {}
+        for rel, data in entries:
+            if data is REMOVED:
+                continue
+            parent = rel.rpartition("/")[0]
+            if parent.startswith(self.shared) and parent + "/" not in self.shared:
+                groups.setdefault(parent, []).append((rel, data))
+            else:
+                plain.append((rel, data))
+        # A folder that holds another shared one must be a real folder.
+        for parent in list(groups):
+            up = parent.rpartition("/")[0]
+            while up + "/" not in self.shared and up:
+                if up in groups:
+                    plain.extend(groups.pop(up))
+                up = up.rpartition("/")[0]
+        manifest = {}
+        for rel, data in plain:
+            manifest[rel] = self.manifest[rel] if data is None else _digest_if_small(data)
+        for files in groups.values():
+            for rel, data in files:
+                manifest[rel] = self.manifest[rel] if data is None else _digest_if_small(data)
+        return plain, groups, manifest
+
+    def _carried(self, given):
+        """_split for `carry`: only the shared folders an entry names are
+        walked (a None in `groups` keeps the folder's shard). None when an
+        entry lies in a folder the current generation does not have."""
+        plain_dirs = {rel.rpartition("/")[0] for rel in self.plain}
+        touched = {}
+        for rel, data in given.items():
+            parent = rel.rpartition("/")[0]
+            if parent in self.members:
+                touched.setdefault(parent, {})[rel] = data
+            elif parent in plain_dirs or not (parent.startswith(self.shared)
+                                              and parent + "/" not in self.shared):
+                touched.setdefault(None, {})[rel] = data
+            else:
+                return None
+        manifest = dict(self.manifest)
+        for rel, data in given.items():
+            if data is REMOVED:
+                manifest.pop(rel, None)
+            elif data is not None:
+                manifest[rel] = _digest_if_small(data)
+
+        def merged(names, changes):
+            files = [(rel, changes.get(rel)) for rel in names]
+            known = set(names)
+            files.extend((rel, data) for rel, data in changes.items() if rel not in known)
+            return [(rel, data) for rel, data in files if data is not REMOVED]
+        plain = merged(self.plain, touched.pop(None, {}))
+        groups = dict.fromkeys(self.members)
+        for parent, changes in touched.items():
+            groups[parent] = merged(self.members[parent], changes)
+        return plain, groups, manifest
 
     def _write(self, name, prev, plain, new, shards):
         """The generation's folder, whole (runs in a thread: no gevent here)."""

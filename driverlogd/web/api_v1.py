@@ -52,8 +52,13 @@ def export(snap, req, rest):
 def drivers_body(snap, req):
     params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
-    return b"".join((b'{"drivers":[', b",".join(r.frag for r in recs),
-                     b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)))
+    head, tail = drivers_ends(snap, recs)
+    return b"".join((head, b",".join(r.frag for r in recs), tail))
+
+
+def drivers_ends(snap, recs):
+    """The list's bytes before and after its drivers' fragments (joined by ",")."""
+    return b'{"drivers":[', b'],"total":%d,"generation":%d}' % (len(recs), snap.generation)
 
 
 def driver(snap, req, rm, segments):
@@ -101,7 +106,9 @@ vendors = _facet("vendors", facet_vendors)
 releases = _facet("releases", facet_releases)
 
 
-def export_body(snap, req):
+def export_body(snap, req, frag=None):
+    """`frag`: export_frag, or a cache of it (the publisher keeps one across
+    generations: most records are the same objects from one to the next)."""
     parse_query(req.query, frozenset())
     cat = snap.catalog
     head = dumps({
@@ -110,7 +117,7 @@ def export_body(snap, req):
         "releases": [{"id": r.id, "start": r.start.isoformat(), "wiki": r.wiki,
                       "active": r.active, "series": r.series} for r in cat.releases],
     })
-    return b"".join((head[:-1], b',"drivers":[', b",".join(map(export_frag, snap.records)),
+    return b"".join((head[:-1], b',"drivers":[', b",".join(map(frag or export_frag, snap.records)),
                      b"]}"))
 
 
