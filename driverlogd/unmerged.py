@@ -38,14 +38,17 @@ def queries(catalog, limit: int = 50,
 
 
 def read(catalog, query: Callable[[str], Iterable], recorder, log=None, limit: int = 50,
-         groups=None) -> dict:
+         groups=None, stopping=None) -> dict:
     """Run every query, record what it yields (one transaction per query).
     A failing query is logged and counted; it costs vote history, never a
-    verdict. Returns {"queries": int, "failed": int, "events": int}."""
+    verdict. A set `stopping` (an Event) ends it between queries, as it
+    does the bootstrap. Returns {"queries": int, "failed": int, "events": int}."""
     log = log or logging.getLogger(__name__)
     todo = queries(catalog, limit, groups)
     failed = events = 0
     for what, q in todo:
+        if stopping is not None and stopping.is_set():
+            break
         try:
             if not q:
                 raise UnsafeValue("not queried")

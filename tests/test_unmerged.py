@@ -27,3 +27,16 @@ def test_reports_on_open_changes_become_votes_and_the_position_stays(tmp_path):
     assert [v["change"] for v in rec.reads.votes(ISCSI)] == [5]
     assert rec.reads.verdicts(ISCSI) == {}       # not merged: no verdict
     assert rec.position() is None
+
+
+def test_a_stop_ends_the_reading_between_queries():
+    import threading
+    rec = Recorder(Store(":memory:"), catalog())
+    stopping, asked = threading.Event(), []
+
+    def query(q):
+        asked.append(q)
+        stopping.set()                  # the daemon is told to stop meanwhile
+        return []
+    unmerged.read(rec.catalog, query, rec, stopping=stopping)
+    assert len(asked) == 1

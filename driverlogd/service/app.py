@@ -266,7 +266,8 @@ class Service:
             # The reports a replica watching all along holds, on changes not merged.
             log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
                      "%(events)d events", unmerged.read(catalog, one_page, self.recorder, log,
-                                                        self.cfg.bootstrap_limit, groups))
+                                                        self.cfg.bootstrap_limit, groups,
+                                                        stopping=self.stopping))
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
