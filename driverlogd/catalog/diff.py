@@ -1,15 +1,27 @@
 """What a proposed catalog change does, for the reviewer: pure, on decoded documents."""
-from typing import Dict, List
+from typing import Dict, List, Tuple
+
+
+def _key(d: dict) -> tuple:
+    return tuple(str(d.get(k, "")) for k in ("project_id", "vendor", "name"))
+
+
+def _listed(doc) -> list:
+    drivers = doc.get("drivers") if isinstance(doc, dict) else None
+    return drivers if isinstance(drivers, list) else []
 
 
 def _drivers(doc) -> Dict[tuple, dict]:
-    drivers = doc.get("drivers") if isinstance(doc, dict) else None
-    out = {}
-    for d in drivers if isinstance(drivers, list) else ():
-        if isinstance(d, dict):
-            key = tuple(str(d.get(k, "")) for k in ("project_id", "vendor", "name"))
-            out[key] = d
-    return out
+    return {_key(d): d for d in _listed(doc) if isinstance(d, dict)}
+
+
+def ci_changed(old, new) -> List[Tuple[int, dict]]:
+    """(index in new's drivers, driver) of every driver whose `ci` section is
+    new or differs from the same driver's in `old`."""
+    before = _drivers(old)
+    return [(i, d) for i, d in enumerate(_listed(new))
+            if isinstance(d, dict) and d.get("ci")
+            and (before.get(_key(d)) or {}).get("ci") != d["ci"]]
 
 
 def _ids(doc, key) -> List[str]:

@@ -9,6 +9,7 @@ import urllib.request
 from typing import List, Tuple
 
 from driverlogd.catalog import jsonpos
+from driverlogd.catalog.diff import ci_changed
 from driverlogd.catalog.problems import Problem
 
 MIN_REPORTS = 5        # fewer: too little to judge by, a note only
@@ -18,17 +19,6 @@ RETRIES = 5            # on 429, after the Retry-After the daemon gives
 
 class Unreachable(Exception):
     pass
-
-
-def changed_ci(old, new) -> List[Tuple[int, dict]]:
-    """(index in new["drivers"], driver) of every driver whose ci section is
-    new or differs from the one in `old` (the same project_id/vendor/name)."""
-    def key(d):
-        return tuple(d.get(k) for k in ("project_id", "vendor", "name"))
-    before = {key(d): d.get("ci") for d in (old or {}).get("drivers") or ()
-              if isinstance(d, dict)}
-    return [(i, d) for i, d in enumerate(new.get("drivers") or ())
-            if isinstance(d, dict) and d.get("ci") and before.get(key(d)) != d["ci"]]
 
 
 def ask(url: str, account: str, success: str, failure: str, repo: str,
@@ -67,7 +57,7 @@ def check(url: str, result, old, text: str, asker=ask) -> Tuple[List[Problem], L
     section of a valid catalog. One unreachable daemon ends the asking: it is
     a note, and the rest of the catalog is judged as usual."""
     problems, notes = [], []
-    for i, d in changed_ci(old, result.data):
+    for i, d in ci_changed(old, result.data):
         ci = d["ci"]
         driver = result.catalog.by_key[(d["project_id"], d["vendor"], d["name"])]
         repo = driver.ci_repo
