@@ -123,16 +123,3 @@ def test_since_must_be_a_generation(srv):
         r = conn.getresponse()
         assert r.status == 400 and b"since" in r.read()
         conn.close()
-
-
-def test_a_read_model_without_the_hook_is_polled():
-    class Polled(FakeReadModel):
-        add_listener = None
-    rm = Polled(sample_catalog())
-    with ServerThread(rm) as srv:
-        ev = Events(srv)
-        ev.next(skip=())
-        rm.set_verdict(BB, "Liberty", False, "Build failed")
-        _, kind, data = ev.next()
-        assert kind == "drivers" and [d["name"] for d in data["drivers"]] == ["BB iSCSI"]
-        ev.close()

@@ -94,8 +94,7 @@ class ReadModel(Protocol):
         `since_generation`; None when unknown (the web layer then rebuilds
         everything)."""
 
-    # Optional. When present, /api/v1/events wakes the moment the generation
-    # moves instead of polling it, and pushes the changed rows at once.
     def add_listener(self, fn) -> None:
         """Call `fn()` (no arguments) after every generation bump, from any
-        thread; it only wakes the event streams."""
+        thread; it wakes /api/v1/events' streams, which push the changed
+        rows at once."""

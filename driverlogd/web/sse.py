@@ -5,8 +5,7 @@ model's generation moves, the stream writes one `drivers` event with the
 rows changed since its cursor (rowfeed.py) and moves the cursor on; commits
 that land while it writes are covered by its next event, so a burst is
 coalesced without waiting for one. The read model's listener hook wakes the
-streams the moment a commit lands (a read model without the hook is polled
-every 0.2 s). Each stream is its own greenlet writing to its own socket, so
+streams the moment a commit lands. Each stream is its own greenlet writing to its own socket, so
 a client that stops reading only stalls itself (and the server's socket
 timeout ends it). Streams are capped in number and length; EventSource
 reconnects by itself, sending the last event id, from which it replays.
@@ -22,17 +21,12 @@ from driverlogd.web.rowfeed import generation_event
 class GenerationWatch:
     """Lets stream greenlets wait until the generation moves."""
 
-    def __init__(self, readmodel, interval=0.2):
+    def __init__(self, readmodel):
         self.rm = readmodel
-        self.interval = interval
         self.listeners = 0
         self._event = gevent.event.Event()
-        self._greenlet = None
         self._async = None      # the hub's wake-up, made by the first stream
-        hook = getattr(readmodel, "add_listener", None)
-        self.pushed = hook is not None
-        if hook:
-            hook(self._moved)
+        readmodel.add_listener(self._moved)
 
     def _moved(self):
         """The read model's hook: may run on another thread (the tests' fake),
@@ -48,16 +42,6 @@ class GenerationWatch:
         ev, self._event = self._event, gevent.event.Event()
         ev.set()
 
-    def _poll(self):
-        last = self.rm.generation
-        while self.listeners > 0:
-            gevent.sleep(self.interval)
-            g = self.rm.generation
-            if g != last:
-                last = g
-                self._wake()
-        self._greenlet = None
-
     def wait(self, generation, timeout):
         """Block this greenlet until the generation differs from `generation`
         (returns the new one) or `timeout` passes (returns None)."""
@@ -68,10 +52,7 @@ class GenerationWatch:
             g = self.rm.generation
             if g != generation:
                 return g
-            if not self.pushed:
-                if self._greenlet is None:
-                    self._greenlet = gevent.spawn(self._poll)
-            elif self._async is None:
+            if self._async is None:
                 self._async = gevent.get_hub().loop.async_(ref=False)
                 self._async.start(self._wake)
             ev.wait(timeout)
