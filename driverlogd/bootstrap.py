@@ -163,8 +163,10 @@ def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
     transaction per page).
 
     `ask(q)` returns one page: (list of gerrit.query.Answered, moreChanges).
-    A failing pair is logged and counted, the others still run; the store
-    remembers a bootstrap that completed without failures (`needs_bootstrap`).
+    A failing pair is logged and counted, the others still run. The caller
+    marks the bootstrap done (`mark_done`) once the reports on changes not
+    merged are read too (unmerged.py): a daemon killed in between must read
+    them again at its next start.
     A set `stopping` (an Event) ends it between pages, unfinished: a stop
     must not wait out a big catalog's bootstrap.
     Returns {"pairs", "queries", "failed", "events", "stopped"}.
@@ -201,11 +203,15 @@ def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
             log.info("bootstrap stopped at %d of %d; it starts again with the daemon",
                      n, len(pairs))
             break
-    if not failed and not stopped and groups is None:
-        with recorder.store.transaction():
-            recorder.store.set_meta(DONE_KEY, "1")
     return {"pairs": len(pairs), "queries": queries, "failed": failed, "events": events,
             "stopped": stopped}
+
+
+def mark_done(store) -> None:
+    """The whole bootstrap (both reads, every CI account) ran without a
+    failed query: the next start skips it."""
+    with store.transaction():
+        store.set_meta(DONE_KEY, "1")
 
 
 def needs_bootstrap(store) -> bool:

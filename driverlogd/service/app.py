@@ -264,10 +264,16 @@ class Service:
                     "repositories, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
             # The reports a replica watching all along holds, on changes not merged.
+            if initial:
+                self._bootstrap_state("reading changes not merged per CI")
+            other = unmerged.read(catalog, one_page, self.recorder, log,
+                                  self.cfg.bootstrap_limit, groups, stopping=self.stopping)
             log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
-                     "%(events)d events", unmerged.read(catalog, one_page, self.recorder, log,
-                                                        self.cfg.bootstrap_limit, groups,
-                                                        stopping=self.stopping))
+                     "%(events)d events", other)
+            # Done only after both reads: a daemon killed between them would
+            # otherwise never read the second (its votes, its health).
+            if initial and not (result["failed"] or other["failed"] or other["stopped"]):
+                bootstrap_mod.mark_done(self.store)
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
