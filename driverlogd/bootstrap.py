@@ -32,6 +32,7 @@ next report.
 without voting (most third-party CIs) is CC, which `reviewer:` does not find.
 """
 import dataclasses
+import json
 import logging
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -41,6 +42,7 @@ from driverlogd.verdict.promotion import counts
 from driverlogd.verdict.votes import ci_groups, votes_for
 
 DONE_KEY = "bootstrap_done"
+PENDING_KEY = "bootstrap_pending"       # CI accounts new to the catalog, not read yet
 MAX_PAGES = 20
 
 
@@ -217,3 +219,25 @@ def mark_done(store) -> None:
 def needs_bootstrap(store) -> bool:
     """True until a full bootstrap ran without a failed query."""
     return store.meta(DONE_KEY) is None
+
+
+def pending(store) -> List[Tuple[str, str]]:
+    """The (CI account, repository) pairs new to the catalog whose own
+    bootstrap has not completed: kept in the store, so a daemon killed
+    during a reload's bootstrap, or stopped before it, reads them at its
+    next start."""
+    return sorted(tuple(p) for p in json.loads(store.meta(PENDING_KEY) or "[]"))
+
+
+def add_pending(store, pairs) -> None:
+    _set_pending(store, set(pending(store)) | set(map(tuple, pairs)))
+
+
+def drop_pending(store, pairs) -> None:
+    """Their bootstrap completed, or they left the catalog."""
+    _set_pending(store, set(pending(store)) - set(map(tuple, pairs)))
+
+
+def _set_pending(store, pairs) -> None:
+    with store.transaction():
+        store.set_meta(PENDING_KEY, json.dumps(sorted(pairs)))
