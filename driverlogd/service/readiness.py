@@ -13,6 +13,8 @@ A reload that bootstraps CI accounts new to the catalog does not take a ready
 replica out: every verdict it served before is still there and current, the
 new accounts' verdicts were on no replica before the reload, and replicas
 reload together, so taking each out would take them all out. The reason says so.
+A start that bootstraps them (a reload's bootstrap cut short, or a catalog
+changed while stopped) counts the same.
 
 Pure: the service feeds it what it knows and publishes the answer.
 """
