@@ -63,7 +63,7 @@ def main():
         rec = Recorder(store, make_catalog())
         batches = []
 
-        def pause(_):
+        def pause():
             batches.append(time.perf_counter())
         started = time.perf_counter()
         batches.append(started)

@@ -32,6 +32,7 @@ next report.
 without voting (most third-party CIs) is CC, which `reviewer:` does not find.
 """
 import dataclasses
+import json
 import logging
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -41,6 +42,7 @@ from driverlogd.verdict.promotion import counts
 from driverlogd.verdict.votes import ci_groups, votes_for
 
 DONE_KEY = "bootstrap_done"
+PENDING_KEY = "bootstrap_pending"       # CI accounts new to the catalog, not read yet
 MAX_PAGES = 20
 
 
@@ -163,8 +165,10 @@ def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
     transaction per page).
 
     `ask(q)` returns one page: (list of gerrit.query.Answered, moreChanges).
-    A failing pair is logged and counted, the others still run; the store
-    remembers a bootstrap that completed without failures (`needs_bootstrap`).
+    A failing pair is logged and counted, the others still run. The caller
+    marks the bootstrap done (`mark_done`) once the reports on changes not
+    merged are read too (unmerged.py): a daemon killed in between must read
+    them again at its next start.
     A set `stopping` (an Event) ends it between pages, unfinished: a stop
     must not wait out a big catalog's bootstrap.
     Returns {"pairs", "queries", "failed", "events", "stopped"}.
@@ -201,13 +205,39 @@ def bootstrap(catalog, ask: Callable[[str], tuple], recorder, log=None,
             log.info("bootstrap stopped at %d of %d; it starts again with the daemon",
                      n, len(pairs))
             break
-    if not failed and not stopped and groups is None:
-        with recorder.store.transaction():
-            recorder.store.set_meta(DONE_KEY, "1")
     return {"pairs": len(pairs), "queries": queries, "failed": failed, "events": events,
             "stopped": stopped}
+
+
+def mark_done(store) -> None:
+    """The whole bootstrap (both reads, every CI account) ran without a
+    failed query: the next start skips it."""
+    with store.transaction():
+        store.set_meta(DONE_KEY, "1")
 
 
 def needs_bootstrap(store) -> bool:
     """True until a full bootstrap ran without a failed query."""
     return store.meta(DONE_KEY) is None
+
+
+def pending(store) -> List[Tuple[str, str]]:
+    """The (CI account, repository) pairs new to the catalog whose own
+    bootstrap has not completed: kept in the store, so a daemon killed
+    during a reload's bootstrap, or stopped before it, reads them at its
+    next start."""
+    return sorted(tuple(p) for p in json.loads(store.meta(PENDING_KEY) or "[]"))
+
+
+def add_pending(store, pairs) -> None:
+    _set_pending(store, set(pending(store)) | set(map(tuple, pairs)))
+
+
+def drop_pending(store, pairs) -> None:
+    """Their bootstrap completed, or they left the catalog."""
+    _set_pending(store, set(pending(store)) - set(map(tuple, pairs)))
+
+
+def _set_pending(store, pairs) -> None:
+    with store.transaction():
+        store.set_meta(PENDING_KEY, json.dumps(sorted(pairs)))

@@ -4,8 +4,7 @@ recorder's lock, and the stream's commits run between batches."""
 import logging
 import time
 
-import gevent
-
+from driverlogd import yielding
 from driverlogd.verdict.health import DEFAULT_WINDOW_VOTES, WINDOW_SECONDS
 from driverlogd.verdict.state import DAY
 
@@ -22,7 +21,7 @@ def cutoff(now: float, retention_days: float) -> int:
 
 
 def prune(recorder, retention_days: float, metrics=None, now=None, batch: int = BATCH,
-          pause=gevent.sleep) -> int:
+          pause=yielding.pause) -> int:
     """One pass over the reports past the cutoff; returns how many went."""
     before = cutoff(time.time() if now is None else now, retention_days)
     store, total, cursor = recorder.store, 0, (-1, -1)
@@ -32,7 +31,7 @@ def prune(recorder, retention_days: float, metrics=None, now=None, batch: int = 
         total += n
         if metrics is not None and n:
             metrics.reports_pruned.inc(n)
-        pause(0)           # let the stream and the web have their turn
+        pause()            # let the stream and the web have their turn
     if total:
         log.info("pruned %d CI report(s) older than %g days", total, retention_days)
     return total

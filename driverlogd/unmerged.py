@@ -41,13 +41,16 @@ def read(catalog, query: Callable[[str], Iterable], recorder, log=None, limit: i
          groups=None, stopping=None) -> dict:
     """Run every query, record what it yields (one transaction per query).
     A failing query is logged and counted; it costs vote history, never a
-    verdict. A set `stopping` (an Event) ends it between queries, as it
-    does the bootstrap. Returns {"queries": int, "failed": int, "events": int}."""
+    verdict, and leaves the bootstrap not done (it runs again). A set
+    `stopping` (an Event) ends it between queries, as it does the bootstrap.
+    Returns {"queries": int, "failed": int, "events": int, "stopped": bool}."""
     log = log or logging.getLogger(__name__)
     todo = queries(catalog, limit, groups)
     failed = events = 0
+    stopped = False
     for what, q in todo:
         if stopping is not None and stopping.is_set():
+            stopped = True
             break
         try:
             if not q:
@@ -59,4 +62,4 @@ def read(catalog, query: Callable[[str], Iterable], recorder, log=None, limit: i
             continue
         recorder.handle_batch(batch, advance=False)
         events += len(batch)
-    return {"queries": len(todo), "failed": failed, "events": events}
+    return {"queries": len(todo), "failed": failed, "events": events, "stopped": stopped}

@@ -11,6 +11,7 @@ from driverlogd.bootstrap import (
     MAX_PAGES,
     bootstrap,
     branch_groups,
+    mark_done,
     needs_bootstrap,
     page_query,
 )
@@ -89,17 +90,18 @@ def test_bootstrap_applies_the_rules_and_logs_progress(tmp_path, caplog):
     assert rec.reads.verdicts(ISCSI)["Rocky"]["result"] is False
     assert rec.reads.verdicts(SMB3)["Stein"]["result"] is True
     assert rec.reads.verdicts(ACME) == {}
-    assert needs_bootstrap(store)               # a query failed: not done
     summary = bootstrap(rec.catalog, make_ask(fake_gerrit(), []), rec,
                         groups=[("cinder_smb3_ci", CINDER)])
     assert summary["failed"] == 0
 
 
-def test_bootstrap_done_is_remembered(tmp_path):
+def test_bootstrap_done_is_remembered_once_marked_not_after_the_merged_read_alone(tmp_path):
     store = Store(str(tmp_path / "state.db"))
     rec = Recorder(store, catalog())
     bootstrap(rec.catalog, lambda q: ([], False), rec)
-    assert not needs_bootstrap(store)
+    assert needs_bootstrap(store)       # the changes not merged are still to read
+    mark_done(store)
+    assert not needs_bootstrap(Store(str(tmp_path / "state.db")))
 
 
 def test_a_stop_ends_the_bootstrap_between_pages_unfinished(tmp_path):
@@ -114,7 +116,6 @@ def test_a_stop_ends_the_bootstrap_between_pages_unfinished(tmp_path):
         return [], False
     result = bootstrap(rec.catalog, ask, rec, stopping=stopping)
     assert result["stopped"] and len(asked) == 1
-    assert needs_bootstrap(store)       # it runs again at the next start
 
 
 def test_unsafe_values_are_not_queried_but_reported(tmp_path, caplog):

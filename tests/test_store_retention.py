@@ -42,7 +42,7 @@ def test_old_reports_go_but_verdicts_newest_votes_and_questions_stay(rec):
     health = rec.reads.health(ISCSI, NOW)
     assert len(reports(rec)) == 27
 
-    pruned = retention.prune(rec, 30, metrics, now=NOW, batch=4, pause=lambda s: None)
+    pruned = retention.prune(rec, 30, metrics, now=NOW, batch=4, pause=lambda: None)
 
     assert pruned == 5
     left = reports(rec)
@@ -53,13 +53,13 @@ def test_old_reports_go_but_verdicts_newest_votes_and_questions_stay(rec):
     assert rec.reads.health(ISCSI, NOW) == health and rec.reads.health(SMB3, NOW)["last_n"]
     assert len(rec.reads.votes(ISCSI, 500)) == 22          # the 5 pruned took their votes
     assert metrics.registry.get_sample_value("driverlog_reports_pruned_total") == 5
-    assert retention.prune(rec, 30, metrics, now=NOW, pause=lambda s: None) == 0
+    assert retention.prune(rec, 30, metrics, now=NOW, pause=lambda: None) == 0
     assert rec.store.integrity() == "ok"
 
 
 def test_recent_reports_stay_whatever_the_setting(rec):
     for n in range(25):       # all inside the 30 days health_30d reads
         rec.handle(comment(2000 + n, 1, CB, cloudbase_report(1), NOW - 20 * 86400 + n))
-    assert retention.prune(rec, 1, now=NOW, pause=lambda s: None) == 0
+    assert retention.prune(rec, 1, now=NOW, pause=lambda: None) == 0
     assert retention.cutoff(NOW, 1) == NOW - WINDOW_SECONDS
     assert retention.cutoff(NOW, 90) == NOW - 90 * 86400

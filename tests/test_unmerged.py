@@ -23,7 +23,7 @@ def test_reports_on_open_changes_become_votes_and_the_position_stays(tmp_path):
             raise RuntimeError("Gerrit said no")
         return open_change if "cinder_smb3_ci" in q else []
     result = unmerged.read(rec.catalog, query, rec)
-    assert result == {"queries": 3, "failed": 1, "events": 1}
+    assert result == {"queries": 3, "failed": 1, "events": 1, "stopped": False}
     assert [v["change"] for v in rec.reads.votes(ISCSI)] == [5]
     assert rec.reads.verdicts(ISCSI) == {}       # not merged: no verdict
     assert rec.position() is None
@@ -38,5 +38,5 @@ def test_a_stop_ends_the_reading_between_queries():
         asked.append(q)
         stopping.set()                  # the daemon is told to stop meanwhile
         return []
-    unmerged.read(rec.catalog, query, rec, stopping=stopping)
-    assert len(asked) == 1
+    result = unmerged.read(rec.catalog, query, rec, stopping=stopping)
+    assert len(asked) == 1 and result["stopped"]      # the bootstrap is not done

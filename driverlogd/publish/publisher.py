@@ -29,6 +29,7 @@ from driverlogd.coalesce import Coalescer
 from driverlogd.publish import files
 from driverlogd.publish.tree import GRACE, REMOVED, Tree
 from driverlogd.web import api_v1
+from driverlogd.yielding import pause
 
 log = logging.getLogger(__name__)
 GZIP_MIN = 1024        # bytes, as the daemon's own gzip
@@ -67,13 +68,6 @@ def _deflate(raw):
 # its CRC-32 and length. RFC 1951: an empty final block (fixed codes) ends it.
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 DEFLATE_END = b"\x03\x00"
-
-
-def pause():
-    """Let other greenlets run. Not sleep(0): it switches through the hub's
-    callback queue without letting it poll, so a loop of them starved timers
-    and sockets for hundreds of ms; a timer, however short, lets it poll."""
-    gevent.sleep(0.0001)
 
 
 def offload(fn, *args):

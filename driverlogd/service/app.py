@@ -103,11 +103,14 @@ class Service:
         except OSError as e:
             raise OSError(f"state_dir {cfg.state_dir}: {e.strerror}") from None
         self.store = Store(os.path.join(cfg.state_dir, "driverlog.sqlite3"))
+        watched = self.store.watching()     # before the recorder watches this catalog's
         self.recorder = Recorder(self.store, catalog, self.metrics,
                                  stale_after=cfg.stale_after_days * 86400,
                                  max_clock_skew=cfg.max_clock_skew)
         if not bootstrap_mod.needs_bootstrap(self.store):
             self.readiness.bootstrap = None
+            # CI accounts added while the daemon was stopped: as a reload's.
+            bootstrap_mod.add_pending(self.store, set(ci_groups(catalog)) - set(watched))
         self.model = LiveReadModel(self.recorder, show_emails=cfg.show_emails)
         if cfg.export_path:
             self.exporter = Exporter(cfg.export_path, self.recorder, show_emails=cfg.show_emails)
@@ -170,7 +173,19 @@ class Service:
                 # Some query failed: the stream goes on meanwhile (recording is
                 # idempotent), and /healthz stays 503 until a retry completes.
                 self._retry = gevent.spawn(self._bootstrap_until_done)
+        else:
+            self._bootstrap_pending()
         self.stream.run()
+
+    def _bootstrap_pending(self):
+        """Bootstrap the CI accounts new to the catalog that no bootstrap
+        has read yet (a reload's, cut short), as the reload would have."""
+        pairs, groups = bootstrap_mod.pending(self.store), ci_groups(self.recorder.catalog)
+        bootstrap_mod.drop_pending(self.store, [p for p in pairs if p not in groups])
+        todo = [p for p in pairs if p in groups]
+        if todo:
+            log.info("bootstrapping %d CI account(s) new to the catalog", len(todo))
+            gevent.spawn(self._bootstrap, self.recorder.catalog, todo)
 
     def _bootstrap_until_done(self):
         backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
@@ -264,10 +279,19 @@ class Service:
                     "repositories, %(failed)d failed, %(events)d events, "
                     "%(skipped)d answer lines skipped", result)
             # The reports a replica watching all along holds, on changes not merged.
+            if initial:
+                self._bootstrap_state("reading changes not merged per CI")
+            other = unmerged.read(catalog, one_page, self.recorder, log,
+                                  self.cfg.bootstrap_limit, groups, stopping=self.stopping)
             log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
-                     "%(events)d events", unmerged.read(catalog, one_page, self.recorder, log,
-                                                        self.cfg.bootstrap_limit, groups,
-                                                        stopping=self.stopping))
+                     "%(events)d events", other)
+            # Done (new accounts: no longer pending) only after both reads: a
+            # daemon killed between them would never read the second (votes, health).
+            if not (result["failed"] or other["failed"] or other["stopped"]):
+                if initial:
+                    bootstrap_mod.mark_done(self.store)
+                else:
+                    bootstrap_mod.drop_pending(self.store, groups)
         except Exception:
             log.exception("bootstrap failed; the stream's catch-up goes on from here")
         finally:
@@ -338,6 +362,7 @@ class Service:
         log.info("catalog reloaded: %d drivers", len(catalog.drivers))
         if new_groups:
             log.info("bootstrapping %d CI account(s) new to the catalog", len(new_groups))
+            bootstrap_mod.add_pending(self.store, new_groups)
             gevent.spawn(self._bootstrap, catalog, new_groups)
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers")
         return True

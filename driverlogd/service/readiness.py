@@ -1,9 +1,10 @@
 """When a replica may take readers (/healthz): once it is caught up.
 
 Caught up means both:
-- its bootstrap is done: an empty state was filled the batch job's way and
-  the store says so (bootstrap.needs_bootstrap is False). Until then it holds
-  only part of the verdicts, so a load balancer must send readers elsewhere.
+- its bootstrap is done: an empty state was filled the batch job's way, and
+  each CI's reports on changes not merged read (unmerged.py), and the store
+  says so (bootstrap.needs_bootstrap is False). Until then it holds only part
+  of the verdicts or votes, so a load balancer must send readers elsewhere.
 - its stream is up and no catch-up is running: "streaming". While connecting,
   backing off or catching up (after a start, a reconnect or a dropped-output)
   it knows it is behind Gerrit by the catch-up's span.
@@ -12,6 +13,8 @@ A reload that bootstraps CI accounts new to the catalog does not take a ready
 replica out: every verdict it served before is still there and current, the
 new accounts' verdicts were on no replica before the reload, and replicas
 reload together, so taking each out would take them all out. The reason says so.
+A start that bootstraps them (a reload's bootstrap cut short, or a catalog
+changed while stopped) counts the same.
 
 Pure: the service feeds it what it knows and publishes the answer.
 """

@@ -8,7 +8,7 @@
     server.merge(n); server.abandon(n)
     faults: drop_streams(), go_silent(), refuse_connections(True/False),
             lose_events(True/False), emit_dropped_output(), emit_raw(b"...\\n"),
-            hold_queries(True/False); drop_streams, lose_events and
+            hold_queries(True/False, only=predicate); drop_streams, lose_events and
             emit_dropped_output take user="name" to touch that account's alone
     server.stop(); server.start()      # restart: same host key, same port
 
@@ -141,6 +141,7 @@ class StandIn:
         self._lose = False               # True: every stream's; a name: that account's
         self._queries_open = threading.Event()
         self._queries_open.set()
+        self._hold_only = None          # hold_queries(only=...): which queries wait
         self._running = False
         self._acceptor: Optional[threading.Thread] = None
 
@@ -251,10 +252,15 @@ class StandIn:
             time.sleep(0.005)
         chan.close()
 
+    def _held(self, args: List[str]) -> bool:
+        only = self._hold_only
+        return not self._queries_open.is_set() and (only is None or only(" ".join(args)))
+
     def _query(self, chan, args: List[str]) -> None:
-        while not self._queries_open.wait(0.2):     # hold_queries(): a slow Gerrit
+        while self._held(args):                     # hold_queries(): a slow Gerrit
             if chan.closed or not self._running:
                 return
+            self._queries_open.wait(0.2)
         try:
             rows, stats = query_cmd.run(self.store, args)
         except query_cmd.QueryError as e:
@@ -359,10 +365,13 @@ class StandIn:
                 if user in (None, stream.wire.user):
                     stream.offer(None, line)
 
-    def hold_queries(self, hold: bool = True) -> None:
+    def hold_queries(self, hold: bool = True, only=None) -> None:
         """While set, `gerrit query` answers nothing yet (a slow Gerrit): what
-        waits is answered once released."""
+        waits is answered once released. `only(text)`, given the query's
+        words after `gerrit query` joined by spaces, holds just the queries it
+        is true for (e.g. the bootstrap's reads of changes not merged)."""
         if hold:
+            self._hold_only = only
             self._queries_open.clear()
         else:
             self._queries_open.set()

@@ -15,6 +15,7 @@ import gevent
 import gevent.lock
 
 from driverlogd.verdict import STATES
+from driverlogd.yielding import pause
 
 STATE_ORDER = {s: i for i, s in enumerate(STATES)}
 # Vendor logs are linked only from http(s) addresses found in the matched line.
@@ -237,7 +238,7 @@ class Snapshots:
         records, by_key, shared = [], {}, {}
         for i, d in enumerate(catalog.drivers):
             if i and i % YIELD_EVERY == 0:
-                gevent.sleep(0)
+                pause()
             rec = Record(catalog, d, self.rm.driver_status(d.key), emails, names, shared)
             if old is not None and old.records[i].frag == rec.frag:
                 rec = old.records[i]
