@@ -28,7 +28,7 @@ import gevent
 from driverlogd.coalesce import Coalescer
 from driverlogd.publish import files
 from driverlogd.publish.tree import GRACE, REMOVED, Tree
-from driverlogd.web import api_v1
+from driverlogd.web import api_v1, snapshot
 
 log = logging.getLogger(__name__)
 GZIP_MIN = 1024        # bytes, as the daemon's own gzip
@@ -193,7 +193,7 @@ class Publisher(Coalescer):
             key = (start,) + tuple(map(id, chunk))
             got = self._chunks.get(key)
             if got is None:
-                raw = (b"," if start else b"") + b",".join(r.frag for r in chunk)
+                raw = (b"," if start else b"") + snapshot.joined(chunk)
                 got = (chunk, raw, _deflate(raw))
             kept[key] = got   # holds the records: their ids are not reused meanwhile
             plain.append(got[1])

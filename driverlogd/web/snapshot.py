@@ -67,13 +67,22 @@ class Record:
 
     The document itself is not kept: at 10,000 drivers its dicts were most of
     a snapshot's memory, for the few endpoints that read a field of one
-    driver. `doc` decodes the JSON (a fresh dict each call) for those."""
-    __slots__ = ("driver", "frag", "project_l", "vendor_l", "text", "state",
+    driver. `doc` decodes the JSON (a fresh dict each call) for those.
+
+    The JSON is kept in `parts`, whose concatenation is `frag`: the catalog's
+    fields (the same bytes from one snapshot to the next), the state and
+    health, then one part per release. A release without a verdict is the same
+    bytes for every driver, so one object serves them all; a new verdict makes
+    one small part anew instead of a whole fragment."""
+    __slots__ = ("driver", "parts", "project_l", "vendor_l", "text", "state",
                  "release_ids", "sort")
 
-    def __init__(self, catalog, driver, status, show_emails, project_names, shared=None):
+    def __init__(self, catalog, driver, status, show_emails, project_names, shared=None,
+                 like=None):
         """`shared`: a dict through which records of one build share equal
-        values (lower-cased ids, release sets) instead of holding copies."""
+        values (lower-cased ids, release sets) instead of holding copies;
+        `like`: the driver's record in a previous snapshot of the same catalog
+        and e-mail setting, whose catalog part and search text are taken."""
         share = (shared if shared is not None else {}).setdefault
         status = status or {}
         has_ci = driver.ci is not None
@@ -85,35 +94,47 @@ class Record:
         for rid in driver.releases:
             rel = catalog.release(rid)
             claimed.append(rel.id if rel else rid)
-        releases = []
-        for rid in _ordered(catalog, set(claimed) | set(verdicts)):
-            v = verdicts.get(rid)
-            cell = verdict_doc(v) if v else None
-            releases.append({"id": rid, "claimed": rid in claimed,
-                             "state": cell["state"] if cell else ("unseen" if has_ci else "none"),
-                             "ci": cell})
         state = status.get("state") or ("unseen" if has_ci else "none")
         health = ci_health_doc(status.get("health"))
         maintainers = [maintainer_doc(m, show_emails) for m in driver.maintainers]
-        self.driver = driver
-        self.frag = dumps({
+        same = like is not None and like.driver is driver
+        # What dumps() of the whole document gives, in pieces: its members in
+        # order, each object's braces around them.
+        parts = [like.parts[0] if same else dumps({
             "project_id": driver.project_id,
             "project_name": project_names.get(driver.project_id, driver.project_id),
             "vendor": driver.vendor, "name": driver.name,
             "description": driver.description, "wiki": driver.wiki, "repo": driver.repo,
             "maintainers": maintainers,
-            "ci": {"id": driver.ci.id} if has_ci else None,
-            "state": state, "health": health, "releases": releases,
-        })
+            "ci": {"id": driver.ci.id} if has_ci else None})[:-1],
+            b',"state":' + dumps(state) + b',"health":' + dumps(health) + b',"releases":[']
+        ids = []
+        for rid in _ordered(catalog, set(claimed) | set(verdicts)):
+            v = verdicts.get(rid)
+            sep = b"," if ids else b""
+            if v:
+                cell = verdict_doc(v)
+                parts.append(sep + dumps({"id": rid, "claimed": rid in claimed,
+                                          "state": cell["state"], "ci": cell}))
+            else:
+                parts.append(_empty_cell(sep, rid, rid in claimed, has_ci))
+            ids.append(rid.lower())
+        parts.append(b"]}")
+        self.driver = driver
+        self.parts = tuple(parts)
         self.project_l = share(("p", driver.project_id), driver.project_id.lower())
         self.vendor_l = share(("v", driver.vendor), driver.vendor.lower())
         self.state = state
-        ids = frozenset(r["id"].lower() for r in releases)
+        ids = frozenset(ids)
         self.release_ids = share(ids, ids)
-        words = [driver.project_id, driver.vendor, driver.name, driver.description]
-        for m in maintainers:
-            words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email")) if x)
-        self.text = "\n".join(words).lower()
+        if same:
+            self.text = like.text
+        else:
+            words = [driver.project_id, driver.vendor, driver.name, driver.description]
+            for m in maintainers:
+                words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email"))
+                             if x)
+            self.text = "\n".join(words).lower()
         first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
@@ -123,12 +144,40 @@ class Record:
                      pr if pr is not None else -1.0, health["votes"], first)
 
     @property
+    def frag(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
     def key(self):
         return self.driver.key
 
     @property
     def doc(self):
         return json.loads(self.frag)
+
+
+_EMPTY_CELLS: dict = {}    # a release without a verdict: few distinct ones, kept for good
+
+
+def _empty_cell(sep, rid, claimed, has_ci):
+    key = (sep, rid, claimed, has_ci)
+    cell = _EMPTY_CELLS.get(key)
+    if cell is None:
+        cell = _EMPTY_CELLS[key] = sep + dumps({"id": rid, "claimed": claimed,
+                                                "state": "unseen" if has_ci else "none",
+                                                "ci": None})
+    return cell
+
+
+def joined(recs) -> bytes:
+    """b",".join(r.frag for r in recs), without making each frag first."""
+    out = []
+    for r in recs:
+        out.extend(r.parts)
+        out.append(b",")
+    if out:
+        out.pop()
+    return b"".join(out)
 
 
 def _ordered(catalog, ids):
@@ -221,9 +270,11 @@ class Snapshots:
         for key in keys:
             i = old.by_key.get(tuple(key))
             if i is not None:
-                d = records[i].driver
-                records[i] = Record(old.catalog, d, self.rm.driver_status(d.key),
-                                    old.show_emails, names, shared)
+                was = records[i]
+                rec = Record(old.catalog, was.driver, self.rm.driver_status(was.driver.key),
+                             old.show_emails, names, shared, was)
+                if rec.parts != was.parts:   # else the old one stays: less to free and refill
+                    records[i] = rec
         self.partial_builds += 1
         self._epoch += 1
         return Snapshot(old.catalog, generation, old.show_emails, records, old.by_key,
@@ -238,9 +289,10 @@ class Snapshots:
         for i, d in enumerate(catalog.drivers):
             if i and i % YIELD_EVERY == 0:
                 gevent.sleep(0)
-            rec = Record(catalog, d, self.rm.driver_status(d.key), emails, names, shared)
-            if old is not None and old.records[i].frag == rec.frag:
-                rec = old.records[i]
+            was = old.records[i] if old is not None else None
+            rec = Record(catalog, d, self.rm.driver_status(d.key), emails, names, shared, was)
+            if was is not None and was.parts == rec.parts:
+                rec = was
             records.append(rec)
             by_key[d.key] = i
         self.full_builds += 1
