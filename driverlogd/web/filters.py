@@ -85,8 +85,8 @@ class Filters:
             return False
         if self.states and skip != "ci" and rec.state not in self.states:
             return False
-        text = rec.text
-        return all(w in text for w in self.words)
+        text, desc, project, vendor = rec.text, rec.desc_l, rec.project_l, rec.vendor_l
+        return all(w in text or w in desc or w in project or w in vendor for w in self.words)
 
     def apply(self, records, skip=None):
         return [r for r in records if self.match(r, skip)]
@@ -102,8 +102,8 @@ def sort_records(records, params):
     # Stable sorts: the tie-breakers first (DEFAULT_SORT; sorting by all three
     # orders ties of any one of them as the other two would), then the key.
     out = sorted(records, key=_default_order)
-    if key == "description":     # not kept lower-cased: rarely sorted by
-        out.sort(key=lambda r: r.driver.description.lower(), reverse=(order == "desc"))
+    if key == "description":     # not in the tuple: its lower-cased text is apart
+        out.sort(key=lambda r: r.desc_l, reverse=(order == "desc"))
     elif key != DEFAULT_SORT[0] or order == "desc":
         i = SORT_KEYS.index(key)
         out.sort(key=lambda r: r.sort[i], reverse=(order == "desc"))

@@ -74,7 +74,7 @@ class Record:
     health, then one part per release. A release without a verdict is the same
     bytes for every driver, so one object serves them all; a new verdict makes
     one small part anew instead of a whole fragment."""
-    __slots__ = ("driver", "parts", "project_l", "vendor_l", "text", "state",
+    __slots__ = ("driver", "parts", "project_l", "vendor_l", "desc_l", "text", "state",
                  "release_ids", "sort")
 
     def __init__(self, catalog, driver, status, show_emails, project_names, shared=None,
@@ -122,24 +122,32 @@ class Record:
         parts.append(b"]}")
         self.driver = driver
         self.parts = tuple(parts)
-        self.project_l = share(("p", driver.project_id), driver.project_id.lower())
-        self.vendor_l = share(("v", driver.vendor), driver.vendor.lower())
         self.state = state
         ids = frozenset(ids)
         self.release_ids = share(ids, ids)
+        # Search text: `text` is the driver's other fields lower-cased, "\n"
+        # between them; project, vendor and description (the longest field,
+        # and repeated where drivers share a description) are kept apart, each
+        # lower-cased once and shared. A word matches if one field holds it.
         if same:
-            self.text = like.text
+            self.project_l, self.vendor_l = like.project_l, like.vendor_l
+            self.desc_l, self.text = like.desc_l, like.text
+            name_l, first = like.sort[2], like.sort[8]
         else:
-            words = [driver.project_id, driver.vendor, driver.name, driver.description]
+            self.project_l = share(("p", driver.project_id), driver.project_id.lower())
+            self.vendor_l = share(("v", driver.vendor), driver.vendor.lower())
+            self.desc_l = share(("d", driver.description), driver.description.lower())
+            words = [driver.name]
             for m in maintainers:
                 words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email"))
                              if x)
             self.text = "\n".join(words).lower()
-        first = maintainers[0]["name"].lower() if maintainers else "\uffff"
+            name_l = driver.name.lower()
+            first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
-        # In filters.SORT_KEYS order; the description is lower-cased when sorted by.
-        self.sort = (self.project_l, self.vendor_l, driver.name.lower(), None,
+        # In filters.SORT_KEYS order; the description sorts by desc_l.
+        self.sort = (self.project_l, self.vendor_l, name_l, None,
                      STATE_ORDER.get(state, 9), lv if lv is not None else float("-inf"),
                      pr if pr is not None else -1.0, health["votes"], first)
 
