@@ -107,7 +107,7 @@ class Record:
             "description": driver.description, "wiki": driver.wiki, "repo": driver.repo,
             "maintainers": maintainers,
             "ci": {"id": driver.ci.id} if has_ci else None})[:-1],
-            b',"state":' + dumps(state) + b',"health":' + dumps(health) + b',"releases":[']
+            _middle(state, health)]
         ids = []
         for rid in _ordered(catalog, set(claimed) | set(verdicts)):
             v = verdicts.get(rid)
@@ -120,6 +120,9 @@ class Record:
                 parts.append(_empty_cell(sep, rid, rid in claimed, has_ci))
             ids.append(rid.lower())
         parts.append(b"]}")
+        if same:    # equal parts are the old objects: only what changed is new memory
+            parts = [p if p != q else q for p, q in zip(parts, like.parts)] + \
+                parts[len(like.parts):]
         self.driver = driver
         self.parts = tuple(parts)
         self.state = state
@@ -165,6 +168,23 @@ class Record:
 
 
 _EMPTY_CELLS: dict = {}    # a release without a verdict: few distinct ones, kept for good
+
+
+_NO_VOTES: dict = {}       # state and health of a driver without votes: a handful
+
+
+def _middle(state, health):
+    """The document's members between its catalog fields and its releases."""
+    key = None
+    if not health["votes"] and health["last_vote"] is None:
+        key = (state,) + tuple(health.values())
+        got = _NO_VOTES.get(key)
+        if got is not None:
+            return got
+    part = b',"state":' + dumps(state) + b',"health":' + dumps(health) + b',"releases":['
+    if key is not None:
+        _NO_VOTES[key] = part
+    return part
 
 
 def _empty_cell(sep, rid, claimed, has_ci):
