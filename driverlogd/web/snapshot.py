@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+import weakref
 
 import gevent
 import gevent.lock
@@ -135,7 +136,6 @@ class Record:
         if same:
             self.project_l, self.vendor_l = like.project_l, like.vendor_l
             self.desc_l, self.text = like.desc_l, like.text
-            name_l, first = like.sort[2], like.sort[8]
         else:
             self.project_l = share(("p", driver.project_id), driver.project_id.lower())
             self.vendor_l = share(("v", driver.vendor), driver.vendor.lower())
@@ -145,14 +145,14 @@ class Record:
                 words.extend(x for x in (m["name"], m["irc"], m["launchpad_id"], m.get("email"))
                              if x)
             self.text = "\n".join(words).lower()
-            name_l = driver.name.lower()
-            first = maintainers[0]["name"].lower() if maintainers else "\uffff"
         lv = health["last_vote"]
         pr = health["pass_rate"]
-        # In filters.SORT_KEYS order; the description sorts by desc_l.
-        self.sort = (self.project_l, self.vendor_l, name_l, None,
-                     STATE_ORDER.get(state, 9), lv if lv is not None else float("-inf"),
-                     pr if pr is not None else -1.0, health["votes"], first)
+        # What filters.sort_records reads: the catalog's default order (a rank
+        # shared by every snapshot of the catalog), then what changes with
+        # votes. Names and maintainers are lower-cased when sorted by (rarely).
+        self.sort = (_ranks(catalog).get(driver.key, 0), STATE_ORDER.get(state, 9),
+                     lv if lv is not None else float("-inf"),
+                     pr if pr is not None else -1.0, health["votes"])
 
     @property
     def frag(self) -> bytes:
@@ -168,6 +168,23 @@ class Record:
 
 
 _EMPTY_CELLS: dict = {}    # a release without a verdict: few distinct ones, kept for good
+
+
+_RANKS: list = [None, None]    # a weak reference to the catalog, and its ranks
+
+
+def _ranks(catalog):
+    """Each driver's place in the default order (filters.DEFAULT_SORT: project,
+    vendor, name, case-insensitive; ties as in the catalog), made once per
+    catalog: a small int in each record instead of its lower-cased names."""
+    ref, ranks = _RANKS
+    if ref is None or ref() is not catalog:
+        drivers = catalog.drivers
+        order = sorted(range(len(drivers)), key=lambda i: (
+            drivers[i].project_id.lower(), drivers[i].vendor.lower(), drivers[i].name.lower()))
+        ranks = {drivers[i].key: rank for rank, i in enumerate(order)}
+        _RANKS[:] = [weakref.ref(catalog), ranks]
+    return ranks
 
 
 _NO_VOTES: dict = {}       # state and health of a driver without votes: a handful
