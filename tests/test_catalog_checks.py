@@ -158,3 +158,19 @@ def test_catalog_dates_read_and_write_with_the_same_month_names():
     for text in ("2014-Jan-01", "2024-Oct-07", "2026-Dec-31"):
         assert format_start(parse_start(text)) == text
     assert parse_start("2025-Sep-05") == datetime.date(2025, 9, 5)
+
+
+def test_the_model_holds_its_own_copies_of_the_decoded_text():
+    """Catalog.from_data copies every string it keeps (equal ones shared), so
+    none of them sits among the decoded document's dicts, which are dropped:
+    at 10,000 drivers that left 11 MB of pymalloc pools mostly empty."""
+    from driverlogd.catalog.model import Catalog
+    from tests.webfake import generate_data
+    data = generate_data(3)
+    cat = Catalog.from_data(data)
+    for raw, d in zip(data["drivers"], cat.drivers):
+        assert (d.name, d.description, d.maintainers[0].email) == (
+            raw["name"], raw["description"], raw["maintainers"][0]["email"])
+        assert d.name is not raw["name"] and d.description is not raw["description"]
+        assert d.maintainers[0].email is not raw["maintainers"][0]["email"]
+    assert cat.drivers[0].project_id is not data["drivers"][0]["project_id"]

@@ -84,6 +84,34 @@ def test_filters(srv):
     assert names(get("q=nothing-matches-this")) == []
 
 
+def test_search_reads_every_field(srv):
+    """Project, vendor and description are kept apart from the other fields'
+    search text (snapshot.Record): a word in any of them matches, and every
+    word must match somewhere."""
+    get = lambda qs: names(get_json(srv.url, "/api/v1/drivers?" + qs)[1])  # noqa: E731
+    assert get("q=openstack/neutron+ZETA+mechanism+ml2") == ["Zeta ML2"]
+    assert get("q=neutron+acme") == []
+    assert get("q=ml2mechanism") == []                            # not across fields
+    descriptions = [d["description"].lower() for d in
+                    get_json(srv.url, "/api/v1/drivers?sort=description")[1]["drivers"]]
+    assert descriptions == sorted(descriptions)
+
+
+def test_sort_keys_order_as_the_documents_say(srv):
+    """Each key against the documents themselves (the records keep a rank and
+    the vote figures, not the lower-cased names): default order, then the key."""
+    docs = get_json(srv.url, "/api/v1/drivers")[1]["drivers"]
+    by = {"name": lambda d: d["name"].lower(), "vendor": lambda d: d["vendor"].lower(),
+          "project_id": lambda d: d["project_id"].lower(),
+          "maintainers": lambda d: d["maintainers"][0]["name"].lower(),
+          "votes": lambda d: d["health"]["votes"]}
+    for key, fn in by.items():
+        for order in ("asc", "desc"):
+            got = get_json(srv.url, "/api/v1/drivers?sort=%s&order=%s" % (key, order))[1]
+            assert names(got) == names({"drivers": sorted(docs, key=fn,
+                                                          reverse=order == "desc")}), key
+
+
 def test_release_filter_counts_verdicts_for_unclaimed_releases(rm, srv):
     rm.set_verdict(("openstack/nova", "Delta", "Delta Virt"), "Liberty", True)
     doc = get_json(srv.url, "/api/v1/drivers?release=Liberty&vendor=Delta")[1]

@@ -28,7 +28,7 @@ import gevent
 from driverlogd.coalesce import Coalescer
 from driverlogd.publish import files
 from driverlogd.publish.tree import GRACE, REMOVED, Tree
-from driverlogd.web import api_v1
+from driverlogd.web import api_v1, snapshot
 from driverlogd.yielding import pause
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class Publisher(Coalescer):
             key = (start,) + tuple(map(id, chunk))
             got = self._chunks.get(key)
             if got is None:
-                raw = (b"," if start else b"") + b",".join(r.frag for r in chunk)
+                raw = (b"," if start else b"") + snapshot.joined(chunk)
                 got = (chunk, raw, _deflate(raw))
             kept[key] = got   # holds the records: their ids are not reused meanwhile
             plain.append(got[1])

@@ -10,12 +10,16 @@ it looks at all of them. So a tick costs what changed, not the catalog's size.
 import collections
 import threading
 import time
+import types
 
 from driverlogd.verdict.state import cell_state, silent_after
 
 FEED_LENGTH = 500
 FULL_EVERY = 600.0    # seconds; a full look now and then, as a safety net
 ACTIVE = ("passing", "failing")     # the states time alone can turn silent
+# A driver without verdicts: one read-only mapping for all of them, not an
+# empty dict each (10,000 of them at start).
+NO_RESULTS = types.MappingProxyType({})
 
 
 def _state(result):
@@ -133,7 +137,7 @@ class LiveReadModel:
         looked = []
         for key, state in states.items():
             results = {release: (v["result"], v.get("review_url"), v.get("timestamp"))
-                       for release, v in rec.verdicts(key).items()}
+                       for release, v in rec.verdicts(key).items()} or NO_RESULTS
             looked.append((key, seen_states.get(key), state, seen_results.get(key, {}), results))
             self._states[key], self._results[key] = state, results
             if state in ACTIVE:

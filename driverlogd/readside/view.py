@@ -21,13 +21,14 @@ class View:
         self.last_n = last_n
         # key -> release id -> verdict detail (see Reads.verdicts)
         self.verdicts: Dict[DriverKey, Dict[str, dict]] = {}
-        # key -> the newest `last_n` votes as [comment id, timestamp * 2 + passed,
-        # ...]: 16 bytes a vote, where a dict of tuples took ~120 (20 MB at
-        # 10,000 drivers). Keyed by comment so a replayed vote replaces itself.
+        # key -> [newest, comment id, code, comment id, code, ...] where code is
+        # timestamp * 2 + passed, for the newest `last_n` votes: 16 bytes a vote,
+        # where a dict of tuples took ~120 (20 MB at 10,000 drivers). Keyed by
+        # comment so a replayed vote replaces itself. `newest` is the highest
+        # code ever added (ordered as (timestamp, passed)): states() asks for it
+        # for every driver every few seconds, so it is kept, not searched; in
+        # the array, not a tuple of its own (~100 bytes a driver).
         self._recent: Dict[DriverKey, array] = {}
-        # key -> the max of its votes' (timestamp, passed): states() asks for it
-        # for every driver every few seconds, so it is kept, not searched.
-        self._newest: Dict[DriverKey, Tuple[int, bool]] = {}
 
     def set_verdict(self, key: DriverKey, release: str, verdict: Optional[dict]):
         if verdict is None:
@@ -36,32 +37,35 @@ class View:
             self.verdicts.setdefault(key, {})[release] = verdict
 
     def add_vote(self, key: DriverKey, comment_id: int, ts: int, passed: bool):
+        code = int(ts) * 2 + bool(passed)     # ordered as (ts, passed)
         votes = self._recent.get(key)
         if votes is None:
-            votes = self._recent[key] = array("q")
-        code = int(ts) * 2 + bool(passed)     # ordered as (ts, passed)
-        for i in range(0, len(votes), 2):
+            votes = self._recent[key] = array("q", (code,))
+        elif code > votes[0]:
+            votes[0] = code
+        for i in range(1, len(votes), 2):
             if votes[i] == comment_id:
                 votes[i + 1] = code
                 break
         else:
             votes.extend((comment_id, code))
-        if len(votes) > 2 * self.last_n:
+        if len(votes) > 1 + 2 * self.last_n:
             # One over: drop the oldest (a late, old vote may be that one), the
             # first of equals as they came.
-            oldest = min(range(1, len(votes), 2), key=votes.__getitem__)
+            oldest = min(range(2, len(votes), 2), key=votes.__getitem__)
             del votes[oldest - 1:oldest + 1]
-        newest = self._newest.get(key)
-        if newest is None or (ts, passed) > newest:
-            self._newest[key] = (ts, passed)
+
+    def _newest(self, key: DriverKey) -> Optional[Tuple[int, bool]]:
+        votes = self._recent.get(key)
+        return (votes[0] >> 1, bool(votes[0] & 1)) if votes else None
 
     def current(self, key: DriverKey) -> Optional[bool]:
         """Result of the newest verdict; before any, of the newest vote."""
-        return current(self.verdicts.get(key, {}).values(), self._newest.get(key))
+        return current(self.verdicts.get(key, {}).values(), self._newest(key))
 
     def last_vote(self, key: DriverKey) -> Optional[int]:
-        newest = self._newest.get(key)
-        return newest[0] if newest else None
+        votes = self._recent.get(key)
+        return votes[0] >> 1 if votes else None
 
     def state(self, key: DriverKey, has_ci: bool, now: float) -> str:
         return ci_state(has_ci, self.last_vote(key), self.current(key), now, self.stale_after)
@@ -69,7 +73,7 @@ class View:
     def recent(self, key: DriverKey) -> List[Tuple[int, bool]]:
         """(timestamp, passed) of the newest `last_n` votes, as they came."""
         votes = self._recent.get(key, ())
-        return [(votes[i] >> 1, bool(votes[i] & 1)) for i in range(1, len(votes), 2)]
+        return [(votes[i] >> 1, bool(votes[i] & 1)) for i in range(2, len(votes), 2)]
 
     def health(self, key: DriverKey) -> dict:
         """Last vote and the rates over the newest `last_n` votes."""

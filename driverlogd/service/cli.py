@@ -60,6 +60,8 @@ def main(argv=None):
     # alone, which the daemon never reads: an import that fails costs nothing
     # (paramiko expects it). Before paramiko's first import, in the daemon only.
     sys.modules.setdefault("invoke", None)
+    from driverlogd.service import heap
+    heap.tune()     # before the catalog's load: its big blocks too stay out of the heap
     from driverlogd.service import config as config_mod
     from driverlogd.service import preflight
     try:

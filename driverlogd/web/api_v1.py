@@ -14,7 +14,7 @@ from driverlogd.web.filters import (
     sort_records,
 )
 from driverlogd.web.http import Response, error_response, json_response
-from driverlogd.web.snapshot import ci_doc, dumps, log_url
+from driverlogd.web.snapshot import ci_doc, dumps, joined, log_url
 from driverlogd.web.trial import diagnosis
 
 LIST_PARAMS = frozenset(FILTERS + ("sort", "order"))
@@ -53,7 +53,7 @@ def drivers_body(snap, req):
     params = parse_query(req.query, LIST_PARAMS)
     recs = selected(snap, params)
     head, tail = drivers_ends(snap, recs)
-    return b"".join((head, b",".join(r.frag for r in recs), tail))
+    return b"".join((head, joined(recs), tail))
 
 
 def drivers_ends(snap, recs):

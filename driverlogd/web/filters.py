@@ -85,8 +85,8 @@ class Filters:
             return False
         if self.states and skip != "ci" and rec.state not in self.states:
             return False
-        text = rec.text
-        return all(w in text for w in self.words)
+        text, desc, project, vendor = rec.text, rec.desc_l, rec.project_l, rec.vendor_l
+        return all(w in text or w in desc or w in project or w in vendor for w in self.words)
 
     def apply(self, records, skip=None):
         return [r for r in records if self.match(r, skip)]
@@ -99,19 +99,32 @@ def sort_records(records, params):
         raise BadRequest("unknown sort key %r; known: %s" % (key, ", ".join(SORT_KEYS)))
     if order not in ("asc", "desc"):
         raise BadRequest("order must be asc or desc, not %r" % order)
-    # Stable sorts: the tie-breakers first (DEFAULT_SORT; sorting by all three
-    # orders ties of any one of them as the other two would), then the key.
+    # Stable sorts: the default order first (DEFAULT_SORT, a rank made once
+    # per catalog: sorting by all three orders ties of any one of them as
+    # the other two would), then the key.
     out = sorted(records, key=_default_order)
-    if key == "description":     # not kept lower-cased: rarely sorted by
-        out.sort(key=lambda r: r.driver.description.lower(), reverse=(order == "desc"))
-    elif key != DEFAULT_SORT[0] or order == "desc":
-        i = SORT_KEYS.index(key)
-        out.sort(key=lambda r: r.sort[i], reverse=(order == "desc"))
+    if key != DEFAULT_SORT[0] or order == "desc":
+        out.sort(key=SORT_BY[key], reverse=(order == "desc"))
     return out
 
 
 def _default_order(rec):
-    return rec.sort[:len(DEFAULT_SORT)]
+    return rec.sort[0]
+
+
+def _first_maintainer(rec):
+    m = rec.driver.maintainers
+    return m[0].name.lower() if m else "\uffff"
+
+
+# What each key sorts by; snapshot.Record.sort is (rank, state, last vote,
+# pass rate, votes).
+SORT_BY = {"project_id": lambda r: r.project_l, "vendor": lambda r: r.vendor_l,
+           "name": lambda r: r.driver.name.lower(), "description": lambda r: r.desc_l,
+           "state": lambda r: r.sort[1], "last_vote": lambda r: r.sort[2],
+           "pass_rate": lambda r: r.sort[3], "votes": lambda r: r.sort[4],
+           "maintainers": _first_maintainer}
+assert set(SORT_BY) == set(SORT_KEYS)
 
 
 def facet_projects(snap, filters):
