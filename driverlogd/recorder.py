@@ -22,7 +22,6 @@ from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit import position as stream_position
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded, Unused
 from driverlogd.readside.reads import Reads
-from driverlogd.verdict.ci_report import report_patchset
 from driverlogd.verdict.promotion import question_on_merge, question_on_report
 from driverlogd.verdict.state import DEFAULT_STALE_AFTER
 from driverlogd.verdict.votes import ci_groups, votes_for
@@ -138,7 +137,7 @@ class Recorder:
             return e
         if not isinstance(e, (CommentAdded, ChangeMerged)):
             return None
-        n = report_patchset(e.comment) if isinstance(e, CommentAdded) else 0
+        n = e.review_patchset if isinstance(e, CommentAdded) else 0
         if not (0 <= e.change.number < _LIMIT and 0 <= e.patchset < _LIMIT
                 and 0 <= e.created_on < _LIMIT and 0 <= (n or 0) < _LIMIT):
             log.warning("skipped %s event on change %s: number out of range", e.type,
@@ -178,27 +177,31 @@ class Recorder:
             return False
         if isinstance(e, CommentAdded):
             return (e.author, e.change.project) in self._groups and \
-                report_patchset(e.comment) is not None
+                e.review_patchset is not None
         return e.change.project in self._watched
 
     def _comment(self, e: CommentAdded, updates: list, asked: list):
         ch = e.change
-        ps = report_patchset(e.comment)
-        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, ps, e.author,
-                                                       ch.branch, ch.url, e.created_on, e.comment)
+        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, e.review_patchset,
+                                                       e.author, ch.branch, ch.url, e.created_on,
+                                                       e.comment)
         gained = set()     # (driver id, release) with a vote on this change new or newer
         lost = set()       # ... whose vote may have left it: read all its votes again
         if changed:
-            for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch,
-                               ts, self._catalog):
-                did = self._driver_id(v.driver)
-                before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts,
-                                             fresh=new)
-                if v.release:
-                    gained.add((did, v.release))
-                if before:
-                    lost.add((did, before))
-                updates.append(("vote", v.driver, cid, ts, v.passed))
+            votes = [(self._driver_id(v.driver), v) for v in votes_for(
+                self._groups[(e.author, ch.project)], e.comment, ch.branch, ts, self._catalog)]
+            if new:      # the usual case: no vote on it yet, nothing to read first
+                self.store.put_new_votes(cid, ts, [(did, v.release, v.passed, v.line)
+                                                   for did, v in votes])
+                gained.update((did, v.release) for did, v in votes if v.release)
+            else:
+                for did, v in votes:
+                    before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts)
+                    if v.release:
+                        gained.add((did, v.release))
+                    if before:
+                        lost.add((did, before))
+            updates.extend(("vote", v.driver, cid, ts, v.passed) for _, v in votes)
         if ch.status == "MERGED":
             # Merged, but which patch set Gerrit has not said: ask, never guess.
             merged = self.store.note_merge(ch.project, ch.number)[1]

@@ -5,6 +5,7 @@ these, so the rules downstream cannot tell where an event came from.
 Field meanings follow Gerrit's `json` and `cmd-stream-events` documentation.
 """
 import dataclasses
+import functools
 import re
 import time
 from typing import Optional, Union
@@ -39,6 +40,14 @@ class CommentAdded:
     comment: str
     created_on: int      # eventCreatedOn, seconds since the epoch
     type = "comment-added"
+
+    @functools.cached_property
+    def review_patchset(self) -> Optional[int]:
+        """N of the `Patch Set <N>:` the comment begins with, as every review
+        (so every CI report) does; None for any other comment. Worked out
+        once: the recorder asks at each step of the event."""
+        m = REVIEW_PREFIX.match(self.comment)
+        return int(m.group(1)) if m else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +86,8 @@ MAX_NUMBER = 2 ** 62 - 1
 def _int(value, what, high=MAX_NUMBER):
     """A whole number from 0 to `high`, as Gerrit 2 (strings) and 3 (numbers)
     print it. Anything else (null, objects, inf, NaN, 1e400, -1) is MalformedEvent."""
+    if type(value) is int and 0 <= value <= high:      # nearly always: say so at once
+        return value
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
             number = int(value)

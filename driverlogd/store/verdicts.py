@@ -56,17 +56,23 @@ def detail(row) -> dict:
 class Verdicts:
     """Mixed into Store: expects `self.db`."""
 
-    def put_vote(self, driver_id, comment_id, release, passed, line, created_on,
-                 fresh: bool = False) -> Optional[str]:
-        """Upsert; returns the release it had before when that differed.
-        `fresh`: the comment was inserted in this transaction (comments are
-        never deleted, so no vote on it exists yet): nothing to read first."""
-        row = None if fresh else self.db.execute(
-            "SELECT release FROM votes WHERE driver_id = ? AND comment_id = ?",
-            (driver_id, comment_id)).fetchone()
+    def put_vote(self, driver_id, comment_id, release, passed, line,
+                 created_on) -> Optional[str]:
+        """Upsert; returns the release it had before when that differed."""
+        row = self.db.execute("SELECT release FROM votes WHERE driver_id = ? AND comment_id = ?",
+                              (driver_id, comment_id)).fetchone()
         self.db.execute("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
                         (driver_id, comment_id, release, int(passed), line, created_on))
         return row[0] if row and row[0] != release else None
+
+    def put_new_votes(self, comment_id, created_on, votes):
+        """put_vote() for a comment inserted in this transaction (no vote on
+        it exists yet), in one statement: `votes` is (driver_id, release,
+        passed, line) each."""
+        if votes:
+            self.db.executemany("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
+                                [(did, comment_id, release, int(passed), line, created_on)
+                                  for did, release, passed, line in votes])
 
     def drop_votes(self, driver_id: int):
         self.db.execute("DELETE FROM verdicts WHERE driver_id = ?", (driver_id,))
