@@ -6,7 +6,8 @@ import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
-from driverlogd.verdict.ci_report import encoded_lines, first_result_of, report_patchset
+from driverlogd.gerrit.events import REVIEW_PREFIX
+from driverlogd.verdict.ci_report import encoded_lines, first_result_of
 from driverlogd.verdict.release import release_for
 
 
@@ -51,9 +52,10 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     A message that is not a `Patch Set N:` report gives nothing; a driver
     whose patterns match no line gets nothing.
     """
-    if report_patchset(message) is None:
+    m = REVIEW_PREFIX.match(message)
+    if m is None:
         return []
-    lines = encoded_lines(message)
+    lines = encoded_lines(message, message[m.end():])
     release = release_for(catalog, branch, when)
     votes = []
     for d in drivers:
