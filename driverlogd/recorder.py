@@ -268,11 +268,17 @@ class Recorder:
             self._position = newest if self._position is None else max(self._position, newest)
         self.reads.apply(updates)
         if self.metrics:
+            # Counted per commit, not per vote: each inc() takes the metric's lock.
+            counts = {True: 0, False: 0, "verdict": 0}
             for u in updates:
                 if u[0] == "vote":
-                    self._votes_counter[bool(u[4])].inc()
+                    counts[bool(u[4])] += 1
                 elif u[4]:
-                    self.metrics.verdict_changes.inc()
+                    counts["verdict"] += 1
+            for key, n in counts.items():
+                if n:
+                    (self.metrics.verdict_changes if key == "verdict"
+                     else self._votes_counter[key]).inc(n)
         if updates:
             self._notify({u[1] for u in updates})
         if asked:

@@ -5,7 +5,6 @@ these, so the rules downstream cannot tell where an event came from.
 Field meanings follow Gerrit's `json` and `cmd-stream-events` documentation.
 """
 import dataclasses
-import functools
 import re
 import time
 from typing import Optional, Union
@@ -39,15 +38,15 @@ class CommentAdded:
     author: str          # author.username ('' when Gerrit did not send one)
     comment: str
     created_on: int      # eventCreatedOn, seconds since the epoch
+    # N of the `Patch Set <N>:` the comment begins with, as every review (so
+    # every CI report) does; None for any other comment. Worked out once: the
+    # recorder asks at each step of the event.
+    review_patchset: Optional[int] = dataclasses.field(init=False, repr=False, compare=False)
     type = "comment-added"
 
-    @functools.cached_property
-    def review_patchset(self) -> Optional[int]:
-        """N of the `Patch Set <N>:` the comment begins with, as every review
-        (so every CI report) does; None for any other comment. Worked out
-        once: the recorder asks at each step of the event."""
+    def __post_init__(self):
         m = REVIEW_PREFIX.match(self.comment)
-        return int(m.group(1)) if m else None
+        object.__setattr__(self, "review_patchset", int(m.group(1)) if m else None)
 
 
 @dataclasses.dataclass(frozen=True)
