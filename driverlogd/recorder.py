@@ -233,14 +233,15 @@ class Recorder:
                 self._ask(ch, question_on_merge(complete, ch.opened_on, (
                     (since, a in held) for a, since in itertools.chain((first,), older))),
                     asked)
-        gained, lost = set(), set()
-        if before != after:
-            # Newly merged: its votes can only gain verdicts; a moved merged
-            # patch set may take some away.
-            pairs = self.store.pairs_on_change(ch.project, ch.number)
-            (gained if before is None else lost).update(pairs)
-        self._refresh(lost, updates)
-        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
+        if before is None and after is not None:
+            # Newly merged: its votes can only gain verdicts (each pair's, from
+            # the stored verdict and this change's, in one read).
+            for did, release, changed, verdict in self.store.offer_change(ch.project,
+                                                                          ch.number):
+                updates.append(("verdict", self._keys[did], release, verdict, changed))
+        elif before != after:
+            # A moved merged patch set may take some away: all their votes again.
+            self._refresh(self.store.pairs_on_change(ch.project, ch.number), updates)
 
     def _ask(self, ch, reason: Optional[str], asked: list):
         if reason is not None:

@@ -110,6 +110,36 @@ def test_only_a_newer_vote_replaces_the_verdict(rec):
     assert rec.reads.status(ISCSI)["state"] == "failing"
 
 
+def test_a_merge_promotes_its_newest_counting_report_against_the_stored_verdict(rec):
+    """change-merged weighs, per driver and release, the change's reports on the
+    merged patch set (the newest wins, older patch sets never) against the
+    verdict already held (a newer one from another change stays)."""
+    t = ts("2018-09-01")
+    rec.handle(comment(120, 2, CB, cloudbase_report(2, iscsi="FAILURE", vote="-1"), t))
+    rec.handle(comment(120, 2, CB, cloudbase_report(2), t + 60))           # recheck passes
+    rec.handle(comment(120, 2, CB, cloudbase_report(2, smb3="FAILURE", vote="-1"), t + 30))
+    rec.handle(comment(120, 1, CB, cloudbase_report(1, iscsi="FAILURE", vote="-1"), t + 90))
+    rec.handle(merged(121, 3, t + 100))
+    smb3_only = ("Patch Set 3: Verified-1\n\n- cinder-smb3-windows-full-tempest "
+                 "http://ci.cloudbase.example/3/smb3 :FAILURE in 1h\n")
+    rec.handle(comment(121, 3, CB, smb3_only, t + 200, status="MERGED"))
+    assert rec.reads.verdicts(SMB3)["Stein"]["change"] == 121       # newer, held
+    assert rec.reads.verdicts(ISCSI) == {}
+    rec.handle(merged(120, 2, t + 300))
+    iscsi = rec.reads.verdicts(ISCSI)["Stein"]
+    assert (iscsi["change"], iscsi["patchset"], iscsi["timestamp"], iscsi["result"]) == \
+        (120, 2, t + 60, True)
+    smb3 = rec.reads.verdicts(SMB3)["Stein"]
+    assert (smb3["change"], smb3["timestamp"], smb3["result"]) == (121, t + 200, False)
+    rec.handle(merged(122, 1, t + 10))
+    rec.handle(comment(122, 1, "acme-ci", "Patch Set 1: Build Failed", t + 5))
+    rec.handle(comment(123, 1, "acme-ci", "Patch Set 1: Build Successful", t + 400))
+    rec.handle(comment(123, 1, "acme-ci", "Patch Set 1: Build Failed", t + 450))
+    rec.handle(merged(123, 1, t + 500))
+    acme = rec.reads.verdicts(ACME)["Stein"]
+    assert (acme["change"], acme["timestamp"], acme["result"]) == (123, t + 450, False)
+
+
 def test_branches_map_to_releases(rec):
     rec.handle_batch(merged_report(110, 1, CB, cloudbase_report(1), ts("2018-06-01")))
     rec.handle_batch(merged_report(111, 1, CB, cloudbase_report(1), ts("2018-06-02"),
