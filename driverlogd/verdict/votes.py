@@ -2,8 +2,7 @@
 
 Pure: takes the catalog and plain values, returns plain values.
 """
-import dataclasses
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit.events import REVIEW_PREFIX
@@ -11,9 +10,9 @@ from driverlogd.verdict.ci_report import encoded_lines, first_result_of
 from driverlogd.verdict.release import release_for
 
 
-@dataclasses.dataclass(frozen=True)
-class Vote:
-    """One driver's result from one CI report."""
+class Vote(NamedTuple):
+    """One driver's result from one CI report (a tuple: a frozen dataclass
+    took 2 us to make, one per driver a report names)."""
     driver: DriverKey
     release: Optional[str]   # None: the branch counts for history only
     passed: bool
