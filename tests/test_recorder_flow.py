@@ -64,6 +64,23 @@ def test_comment_after_merge_is_a_verdict_once_gerrit_says_that_patch_set_merged
     assert questions(rec) == []
 
 
+def test_an_answer_is_recorded_and_its_question_closed_in_one_transaction(rec, monkeypatch):
+    t = ts("2018-09-02")
+    rec.handle(comment(108, 3, CB, cloudbase_report(3), t, status="MERGED"))
+    rec.handle(comment(109, 1, CB, cloudbase_report(1), t, status="MERGED"))
+    assert questions(rec) == [(108, "merged-patchset"), (109, "merged-patchset")]
+    position = rec.position()
+    begun = []
+    transaction = rec.store.transaction
+    monkeypatch.setattr(rec.store, "transaction", lambda: begun.append(1) or transaction())
+    rec.handle_answer("openstack/cinder", 108, [merged(108, 3, t - 5, complete=True)])
+    assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 108
+    assert questions(rec) == [(109, "merged-patchset")] and len(begun) == 1
+    rec.handle_answer("openstack/cinder", 109, [])        # not found: nothing more to ask
+    assert questions(rec) == [] and len(begun) == 2
+    assert rec.position() == position                     # answers are no part of the stream
+
+
 def test_a_report_after_change_merged_is_a_verdict_at_once(rec):
     rec.handle(merged(107, 2, ts("2018-09-02") - 5))
     rec.handle(comment(107, 2, CB, cloudbase_report(2), ts("2018-09-02"), status="MERGED"))
