@@ -64,7 +64,7 @@ class Reports:
 
     def reporters_on(self, project: str, change: int) -> set:
         """The accounts with a report on the change held (one indexed read)."""
-        return {a for (a,) in self.db.execute("SELECT DISTINCT author FROM comments WHERE "
+        return {a for (a,) in self.db.execute("SELECT author FROM comments WHERE "
                                               "project = ? AND change = ?", (project, change))}
 
     # -- merges ----------------------------------------------------------------
