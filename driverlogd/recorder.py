@@ -195,23 +195,23 @@ class Recorder:
         cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, e.review_patchset,
                                                        e.author, ch.branch, ch.url, e.created_on,
                                                        e.comment)
-        gained = set()     # (driver id, release) with a vote on this change new or newer
+        pairs = []         # (driver id, release) of each vote on this change new or newer
         lost = set()       # ... whose vote may have left it: read all its votes again
         if changed:
-            votes = [(self._driver_id(v.driver), v) for v in votes_for(
-                self._groups[(e.author, ch.project)], e.comment, ch.branch, ts, self._catalog)]
-            if new:      # the usual case: no vote on it yet, nothing to read first
-                self.store.put_new_votes(cid, ts, [(did, v.release, v.passed, v.line)
-                                                   for did, v in votes])
-                gained.update((did, v.release) for did, v in votes if v.release)
-            else:
-                for did, v in votes:
+            rows = []
+            for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch, ts,
+                               self._catalog):
+                did = self._driver_id(v.driver)
+                if new:      # the usual case: no vote on it yet, nothing to read first
+                    rows.append((did, cid, v.release, int(v.passed), v.line, ts))
+                else:
                     before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts)
-                    if v.release:
-                        gained.add((did, v.release))
                     if before:
                         lost.add((did, before))
-            updates.extend(("vote", v.driver, cid, ts, v.passed) for _, v in votes)
+                pairs.append((did, v.release))
+                updates.append(("vote", v.driver, cid, ts, v.passed))
+            if rows:
+                self.store.put_new_votes(rows)
         if ch.status == "MERGED":
             # Merged, but which patch set Gerrit has not said: ask, never guess.
             merged = self.store.note_merge(ch.project, ch.number)[1]
@@ -221,7 +221,7 @@ class Recorder:
         if merged is None:
             return     # no verdict can differ: nothing on this change counts (yet)
         self._refresh(lost, updates)
-        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
+        self._refresh({p for p in pairs if p[1]} - lost, updates, among=(ch.project, ch.number))
 
     def _merged(self, e: ChangeMerged, updates: list, asked: list):
         ch = e.change

@@ -68,8 +68,8 @@ def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, 
         did = old.driver_id(("nova", "Acme", "drv"))
         other = old.driver_id(("nova", "Acme", "drv2"))
         cid = old.put_comment("p", 7, 2, "ci", "master", "u", 100, "Patch Set 2: ok")[0]
-        old.put_new_votes(cid, 100, [(did, "Epoxy", True, "ok line"),
-                                     (other, None, False, "bad line")])
+        old.put_new_votes([(did, cid, "Epoxy", 1, "ok line", 100),
+                           (other, cid, None, 0, "bad line", 100)])
         old.note_merge("p", 7, 2)
         old.ask("p", 8, "merged-patchset", 50)
         assert old.refresh_verdict(did, "Epoxy")[0]

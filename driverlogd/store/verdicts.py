@@ -82,14 +82,11 @@ class Verdicts:
                         (driver_id, comment_id, release, int(passed), line, created_on))
         return row[0] if row and row[0] != release else None
 
-    def put_new_votes(self, comment_id, created_on, votes):
+    def put_new_votes(self, rows):
         """put_vote() for a comment inserted in this transaction (no vote on
-        it exists yet), in one statement: `votes` is (driver_id, release,
-        passed, line) each."""
-        if votes:
-            self.db.executemany("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
-                                [(did, comment_id, release, int(passed), line, created_on)
-                                  for did, release, passed, line in votes])
+        it exists yet), in one statement: `rows` are (driver_id, comment_id,
+        release, passed, line, created_on), as the table's columns."""
+        self.db.executemany("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def drop_votes(self, driver_id: int):
         self.db.execute("DELETE FROM verdicts WHERE driver_id = ?", (driver_id,))
