@@ -97,9 +97,9 @@ class Asker:
         return answered
 
     def _record(self, q, events):
-        self.recorder.handle_batch(events, advance=False)
-        # Not merged after all, or not found: nothing more Gerrit can tell.
-        self.recorder.answered(q.project, q.change)
+        # Closed even when not merged after all, or not found: nothing more
+        # Gerrit can tell.
+        self.recorder.handle_answer(q.project, q.change, events)
         if self.metrics:
             self.metrics.questions.labels(q.reason, "answered").inc()
         log.info("asked Gerrit about change %s of %s (%s): %d events", q.change, q.project,

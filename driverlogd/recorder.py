@@ -22,7 +22,6 @@ from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit import position as stream_position
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded, Unused
 from driverlogd.readside.reads import Reads
-from driverlogd.verdict.ci_report import report_patchset
 from driverlogd.verdict.promotion import question_on_merge, question_on_report
 from driverlogd.verdict.state import DEFAULT_STALE_AFTER
 from driverlogd.verdict.votes import ci_groups, votes_for
@@ -99,15 +98,23 @@ class Recorder:
 
     def handle_batch(self, events, advance: bool = True) -> None:
         """Apply several events in one transaction (a read's burst, bootstrap,
-        catch-up). `advance=False` for answers to questions: they are no part
-        of the stream, so the stream position stays where it is."""
+        catch-up). `advance=False`: the stream position stays where it is."""
+        self._apply(events, advance)
+
+    def handle_answer(self, project: str, change: int, events) -> None:
+        """Gerrit's answer to a question about a change: its events (no part
+        of the stream: the position stays) and the question closed, in one
+        transaction (one fsync where there were two)."""
+        self._apply(events, False, (project, change))
+
+    def _apply(self, events, advance: bool, answered: Optional[Tuple[str, int]] = None):
         events = [c for c in map(self._clean, events) if c is not None]
-        if not events:
+        if not events and answered is None:
             return
         newest = stream_position.clamp(max(e.created_on for e in events), self.clock(),
                                        self.max_clock_skew) if advance else None
         relevant = [e for e in events if self._relevant(e)]
-        if not relevant:
+        if not relevant and answered is None:
             if advance and (self._position is None
                             or newest - self._position >= self.position_every):
                 with self.store.transaction():
@@ -126,6 +133,8 @@ class Recorder:
                         self._merged(event, updates, asked)
                 if advance:
                     self.store.advance_position(newest)
+                if answered is not None:
+                    self.store.answered(*answered)
             self._after_commit(updates, newest, bool(asked))
         if self.metrics:
             self.metrics.store_write.observe(time.perf_counter() - started)
@@ -138,7 +147,7 @@ class Recorder:
             return e
         if not isinstance(e, (CommentAdded, ChangeMerged)):
             return None
-        n = report_patchset(e.comment) if isinstance(e, CommentAdded) else 0
+        n = e.review_patchset if isinstance(e, CommentAdded) else 0
         if not (0 <= e.change.number < _LIMIT and 0 <= e.patchset < _LIMIT
                 and 0 <= e.created_on < _LIMIT and 0 <= (n or 0) < _LIMIT):
             log.warning("skipped %s event on change %s: number out of range", e.type,
@@ -178,27 +187,31 @@ class Recorder:
             return False
         if isinstance(e, CommentAdded):
             return (e.author, e.change.project) in self._groups and \
-                report_patchset(e.comment) is not None
+                e.review_patchset is not None
         return e.change.project in self._watched
 
     def _comment(self, e: CommentAdded, updates: list, asked: list):
         ch = e.change
-        ps = report_patchset(e.comment)
-        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, ps, e.author,
-                                                       ch.branch, ch.url, e.created_on, e.comment)
-        gained = set()     # (driver id, release) with a vote on this change new or newer
+        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, e.review_patchset,
+                                                       e.author, ch.branch, ch.url, e.created_on,
+                                                       e.comment)
+        pairs = []         # (driver id, release) of each vote on this change new or newer
         lost = set()       # ... whose vote may have left it: read all its votes again
         if changed:
-            for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch,
-                               ts, self._catalog):
+            rows = []
+            for v in votes_for(self._groups[(e.author, ch.project)], e.comment, ch.branch, ts,
+                               self._catalog):
                 did = self._driver_id(v.driver)
-                before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts,
-                                             fresh=new)
-                if v.release:
-                    gained.add((did, v.release))
-                if before:
-                    lost.add((did, before))
+                if new:      # the usual case: no vote on it yet, nothing to read first
+                    rows.append((did, cid, v.release, int(v.passed), v.line, ts))
+                else:
+                    before = self.store.put_vote(did, cid, v.release, v.passed, v.line, ts)
+                    if before:
+                        lost.add((did, before))
+                pairs.append((did, v.release))
                 updates.append(("vote", v.driver, cid, ts, v.passed))
+            if rows:
+                self.store.put_new_votes(rows)
         if ch.status == "MERGED":
             # Merged, but which patch set Gerrit has not said: ask, never guess.
             merged = self.store.note_merge(ch.project, ch.number)[1]
@@ -208,7 +221,7 @@ class Recorder:
         if merged is None:
             return     # no verdict can differ: nothing on this change counts (yet)
         self._refresh(lost, updates)
-        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
+        self._refresh({p for p in pairs if p[1]} - lost, updates, among=(ch.project, ch.number))
 
     def _merged(self, e: ChangeMerged, updates: list, asked: list):
         ch = e.change
@@ -230,14 +243,15 @@ class Recorder:
                 self._ask(ch, question_on_merge(complete, ch.opened_on, (
                     (since, a in held) for a, since in itertools.chain((first,), older))),
                     asked)
-        gained, lost = set(), set()
-        if before != after:
-            # Newly merged: its votes can only gain verdicts; a moved merged
-            # patch set may take some away.
-            pairs = self.store.pairs_on_change(ch.project, ch.number)
-            (gained if before is None else lost).update(pairs)
-        self._refresh(lost, updates)
-        self._refresh(gained - lost, updates, among=(ch.project, ch.number))
+        if before is None and after is not None:
+            # Newly merged: its votes can only gain verdicts (each pair's, from
+            # the stored verdict and this change's, in one read).
+            for did, release, changed, verdict in self.store.offer_change(ch.project,
+                                                                          ch.number):
+                updates.append(("verdict", self._keys[did], release, verdict, changed))
+        elif before != after:
+            # A moved merged patch set may take some away: all their votes again.
+            self._refresh(self.store.pairs_on_change(ch.project, ch.number), updates)
 
     def _ask(self, ch, reason: Optional[str], asked: list):
         if reason is not None:
@@ -265,11 +279,17 @@ class Recorder:
             self._position = newest if self._position is None else max(self._position, newest)
         self.reads.apply(updates)
         if self.metrics:
+            # Counted per commit, not per vote: each inc() takes the metric's lock.
+            counts = {True: 0, False: 0, "verdict": 0}
             for u in updates:
                 if u[0] == "vote":
-                    self._votes_counter[bool(u[4])].inc()
+                    counts[bool(u[4])] += 1
                 elif u[4]:
-                    self.metrics.verdict_changes.inc()
+                    counts["verdict"] += 1
+            for key, n in counts.items():
+                if n:
+                    (self.metrics.verdict_changes if key == "verdict"
+                     else self._votes_counter[key]).inc(n)
         if updates:
             self._notify({u[1] for u in updates})
         if asked:

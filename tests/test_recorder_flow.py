@@ -64,6 +64,23 @@ def test_comment_after_merge_is_a_verdict_once_gerrit_says_that_patch_set_merged
     assert questions(rec) == []
 
 
+def test_an_answer_is_recorded_and_its_question_closed_in_one_transaction(rec, monkeypatch):
+    t = ts("2018-09-02")
+    rec.handle(comment(108, 3, CB, cloudbase_report(3), t, status="MERGED"))
+    rec.handle(comment(109, 1, CB, cloudbase_report(1), t, status="MERGED"))
+    assert questions(rec) == [(108, "merged-patchset"), (109, "merged-patchset")]
+    position = rec.position()
+    begun = []
+    transaction = rec.store.transaction
+    monkeypatch.setattr(rec.store, "transaction", lambda: begun.append(1) or transaction())
+    rec.handle_answer("openstack/cinder", 108, [merged(108, 3, t - 5, complete=True)])
+    assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 108
+    assert questions(rec) == [(109, "merged-patchset")] and len(begun) == 1
+    rec.handle_answer("openstack/cinder", 109, [])        # not found: nothing more to ask
+    assert questions(rec) == [] and len(begun) == 2
+    assert rec.position() == position                     # answers are no part of the stream
+
+
 def test_a_report_after_change_merged_is_a_verdict_at_once(rec):
     rec.handle(merged(107, 2, ts("2018-09-02") - 5))
     rec.handle(comment(107, 2, CB, cloudbase_report(2), ts("2018-09-02"), status="MERGED"))
@@ -108,6 +125,36 @@ def test_only_a_newer_vote_replaces_the_verdict(rec):
     rec.handle_batch(merged_report(106, 1, CB, cloudbase_report(1, iscsi="FAILURE"), ts("2018-09-20")))
     assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 106
     assert rec.reads.status(ISCSI)["state"] == "failing"
+
+
+def test_a_merge_promotes_its_newest_counting_report_against_the_stored_verdict(rec):
+    """change-merged weighs, per driver and release, the change's reports on the
+    merged patch set (the newest wins, older patch sets never) against the
+    verdict already held (a newer one from another change stays)."""
+    t = ts("2018-09-01")
+    rec.handle(comment(120, 2, CB, cloudbase_report(2, iscsi="FAILURE", vote="-1"), t))
+    rec.handle(comment(120, 2, CB, cloudbase_report(2), t + 60))           # recheck passes
+    rec.handle(comment(120, 2, CB, cloudbase_report(2, smb3="FAILURE", vote="-1"), t + 30))
+    rec.handle(comment(120, 1, CB, cloudbase_report(1, iscsi="FAILURE", vote="-1"), t + 90))
+    rec.handle(merged(121, 3, t + 100))
+    smb3_only = ("Patch Set 3: Verified-1\n\n- cinder-smb3-windows-full-tempest "
+                 "http://ci.cloudbase.example/3/smb3 :FAILURE in 1h\n")
+    rec.handle(comment(121, 3, CB, smb3_only, t + 200, status="MERGED"))
+    assert rec.reads.verdicts(SMB3)["Stein"]["change"] == 121       # newer, held
+    assert rec.reads.verdicts(ISCSI) == {}
+    rec.handle(merged(120, 2, t + 300))
+    iscsi = rec.reads.verdicts(ISCSI)["Stein"]
+    assert (iscsi["change"], iscsi["patchset"], iscsi["timestamp"], iscsi["result"]) == \
+        (120, 2, t + 60, True)
+    smb3 = rec.reads.verdicts(SMB3)["Stein"]
+    assert (smb3["change"], smb3["timestamp"], smb3["result"]) == (121, t + 200, False)
+    rec.handle(merged(122, 1, t + 10))
+    rec.handle(comment(122, 1, "acme-ci", "Patch Set 1: Build Failed", t + 5))
+    rec.handle(comment(123, 1, "acme-ci", "Patch Set 1: Build Successful", t + 400))
+    rec.handle(comment(123, 1, "acme-ci", "Patch Set 1: Build Failed", t + 450))
+    rec.handle(merged(123, 1, t + 500))
+    acme = rec.reads.verdicts(ACME)["Stein"]
+    assert (acme["change"], acme["timestamp"], acme["result"]) == (123, t + 450, False)
 
 
 def test_branches_map_to_releases(rec):

@@ -64,7 +64,7 @@ class Reports:
 
     def reporters_on(self, project: str, change: int) -> set:
         """The accounts with a report on the change held (one indexed read)."""
-        return {a for (a,) in self.db.execute("SELECT DISTINCT author FROM comments WHERE "
+        return {a for (a,) in self.db.execute("SELECT author FROM comments WHERE "
                                               "project = ? AND change = ?", (project, change))}
 
     # -- merges ----------------------------------------------------------------
@@ -76,12 +76,13 @@ class Reports:
         recorded. Returns the merged patch set known before and after, and
         whether the change's whole answer is now recorded. When the patch set
         differs before and after, verdicts on the change need re-checking."""
-        if patchset is None and not complete:
-            # A CI report on a merged change, nearly always the first word of
-            # its merge: one statement where a read and a write were.
-            if self.db.execute("INSERT INTO merges VALUES (?, ?, NULL, 0) ON CONFLICT "
-                               "(project, change) DO NOTHING", (project, change)).rowcount == 1:
-                return None, None, False
+        # Nearly always the first word of the change's merge (a change-merged,
+        # or a CI report on a merged change): one statement where a read and a
+        # write were.
+        if self.db.execute("INSERT INTO merges VALUES (?, ?, ?, ?) ON CONFLICT (project, "
+                           "change) DO NOTHING", (project, change, patchset,
+                                                  int(complete))).rowcount == 1:
+            return None, patchset, bool(complete)
         row = self.db.execute("SELECT patchset, complete FROM merges WHERE project = ? AND "
                               "change = ?", (project, change)).fetchone()
         old_ps, old_complete = row or (None, 0)

@@ -112,4 +112,57 @@ DROP INDEX comments_by_account;
 CREATE INDEX comments_by_age ON comments (created_on, id);
 CREATE INDEX verdicts_by_comment ON verdicts (comment_id);
 """),
+    (4, "votes, verdicts, merges and questions kept in their primary key's order (WITHOUT ROWID)", """
+-- A CI report writes a vote for each driver it names, a merge row and a
+-- question, a merge its verdicts: each was a table with a rowid plus its
+-- key's index. Without the rowid one B-tree a row goes. Votes are keyed comment first, which the
+-- votes_by_comment index was for (replaying a report, pairs on a change,
+-- retention's foreign-key check); reads by driver use the two other indexes.
+CREATE TABLE votes_v4 (
+    driver_id INTEGER NOT NULL REFERENCES drivers (id),
+    comment_id INTEGER NOT NULL REFERENCES comments (id),
+    release TEXT,
+    passed INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    created_on INTEGER NOT NULL,
+    PRIMARY KEY (comment_id, driver_id)
+) WITHOUT ROWID;
+INSERT INTO votes_v4 SELECT driver_id, comment_id, release, passed, line, created_on FROM votes;
+DROP TABLE votes;
+ALTER TABLE votes_v4 RENAME TO votes;
+CREATE INDEX votes_by_time ON votes (driver_id, created_on);
+CREATE INDEX votes_by_release ON votes (driver_id, release, created_on);
+CREATE TABLE verdicts_v4 (
+    driver_id INTEGER NOT NULL REFERENCES drivers (id),
+    release TEXT NOT NULL,
+    comment_id INTEGER NOT NULL REFERENCES comments (id),
+    PRIMARY KEY (driver_id, release)
+) WITHOUT ROWID;
+INSERT INTO verdicts_v4 SELECT driver_id, release, comment_id FROM verdicts;
+DROP TABLE verdicts;
+ALTER TABLE verdicts_v4 RENAME TO verdicts;
+CREATE INDEX verdicts_by_comment ON verdicts (comment_id);
+CREATE TABLE merges_v4 (
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    patchset INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project, change)
+) WITHOUT ROWID;
+INSERT INTO merges_v4 SELECT project, change, patchset, complete FROM merges;
+DROP TABLE merges;
+ALTER TABLE merges_v4 RENAME TO merges;
+CREATE TABLE questions_v4 (
+    project TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    asked INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    due INTEGER NOT NULL,
+    PRIMARY KEY (project, change)
+) WITHOUT ROWID;
+INSERT INTO questions_v4 SELECT project, change, reason, asked, attempts, due FROM questions;
+DROP TABLE questions;
+ALTER TABLE questions_v4 RENAME TO questions;
+"""),
 )

@@ -44,6 +44,23 @@ WHERE d.driver_id = ?1 AND d.release = ?2"""
 # Both in one row (the stored verdict's columns NULL when there is none).
 _OFFER_SQL = f"SELECT * FROM ({_CHANGE_BEST_SQL}) LEFT JOIN ({_CURRENT_SQL}) ON 1"
 
+# For offer_change(): every vote on a change with a release, whether it counts,
+# its order key and detail, and the stored verdict's of its driver and release
+# (NULL when none); the pairs and their best in one read, where there was a
+# read of the pairs and then one per pair.
+_CHANGE_OFFERS_SQL = f"""
+SELECT v.driver_id, v.release, {SQL_COUNTS},
+       c.id, v.created_on, c.change, c.patchset, c.digest, v.driver_id, v.release, v.passed,
+       v.line, c.created_on, c.change, c.patchset, c.url, c.branch, c.id,
+       dc.id, dv.created_on, dc.change, dc.patchset, dc.digest, dv.driver_id, dv.release,
+       dv.passed, dv.line, dc.created_on, dc.change, dc.patchset, dc.url, dc.branch, dc.id
+FROM comments c CROSS JOIN votes v ON v.comment_id = c.id
+LEFT JOIN merges m ON m.project = c.project AND m.change = c.change
+LEFT JOIN verdicts d ON d.driver_id = v.driver_id AND d.release = v.release
+LEFT JOIN votes dv ON dv.driver_id = d.driver_id AND dv.comment_id = d.comment_id
+LEFT JOIN comments dc ON dc.id = d.comment_id
+WHERE c.project = ?1 AND c.change = ?2 AND v.release IS NOT NULL"""
+
 
 def detail(row) -> dict:
     """A vote or verdict as the read model shows it."""
@@ -56,17 +73,20 @@ def detail(row) -> dict:
 class Verdicts:
     """Mixed into Store: expects `self.db`."""
 
-    def put_vote(self, driver_id, comment_id, release, passed, line, created_on,
-                 fresh: bool = False) -> Optional[str]:
-        """Upsert; returns the release it had before when that differed.
-        `fresh`: the comment was inserted in this transaction (comments are
-        never deleted, so no vote on it exists yet): nothing to read first."""
-        row = None if fresh else self.db.execute(
-            "SELECT release FROM votes WHERE driver_id = ? AND comment_id = ?",
-            (driver_id, comment_id)).fetchone()
+    def put_vote(self, driver_id, comment_id, release, passed, line,
+                 created_on) -> Optional[str]:
+        """Upsert; returns the release it had before when that differed."""
+        row = self.db.execute("SELECT release FROM votes WHERE driver_id = ? AND comment_id = ?",
+                              (driver_id, comment_id)).fetchone()
         self.db.execute("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)",
                         (driver_id, comment_id, release, int(passed), line, created_on))
         return row[0] if row and row[0] != release else None
+
+    def put_new_votes(self, rows):
+        """put_vote() for a comment inserted in this transaction (no vote on
+        it exists yet), in one statement: `rows` are (driver_id, comment_id,
+        release, passed, line, created_on), as the table's columns."""
+        self.db.executemany("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def drop_votes(self, driver_id: int):
         self.db.execute("DELETE FROM verdicts WHERE driver_id = ?", (driver_id,))
@@ -124,12 +144,42 @@ class Verdicts:
                         (driver_id, release, new[0]))
         return True, detail(new[5:])
 
+    def offer_change(self, project: str, change: int) -> List[Tuple[int, str, bool,
+                                                                    Optional[dict]]]:
+        """offer_verdict() for every (driver, release) with a vote on the
+        change (pairs_on_change), for a change that just merged: its votes
+        can only gain verdicts. Returns (driver id, release, changed, verdict
+        detail or None) per pair."""
+        best, old = {}, {}
+        for row in self.db.execute(_CHANGE_OFFERS_SQL, (project, change)):
+            pair = row[:2]
+            # As _CURRENT_SQL reads it: the verdict's vote and report both held.
+            old[pair] = row[18:] if row[18] is not None and row[19] is not None else None
+            # The rule's order (SQL_NEWEST_FIRST): the largest key wins.
+            if row[2] and (best.get(pair) is None or row[4:8] > best[pair][1:5]):
+                best[pair] = row[3:18]
+            else:
+                best.setdefault(pair, None)
+        out = []
+        for (did, release), new in best.items():
+            cur = old[did, release]
+            if new is None or (cur is not None and (new[0] == cur[0] or new[1:5] < cur[1:5])):
+                out.append((did, release, False, None if cur is None else detail(cur[5:])))
+                continue
+            self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
+                            (did, release, new[0]))
+            out.append((did, release, True, detail(new[5:])))
+        return out
+
     # -- reads for the read model --------------------------------------------
 
     def verdict_rows(self) -> Iterator[tuple]:
         """(driver_id, release, detail) of every verdict."""
-        for row in self.db.execute(DETAIL_SQL + " JOIN verdicts d ON d.driver_id = "
-                                   "v.driver_id AND d.comment_id = v.comment_id"):
+        # From the verdicts (CROSS JOIN keeps that order): a few per driver,
+        # where the votes are thousands.
+        for row in self.db.execute(DETAIL_SQL.replace(
+                "FROM votes v", "FROM verdicts d CROSS JOIN votes v ON d.driver_id = "
+                "v.driver_id AND d.comment_id = v.comment_id")):
             yield row[0], row[1], detail(row)
 
     def last_votes(self, last_n: int) -> Iterator[tuple]:

@@ -30,18 +30,20 @@ def report_lines(message: str):
     The rest of the prefix line counts as a line: old Gerrits put the whole
     verdict there (`Patch Set 3: Verified+1 Build Successful`).
     """
+    return (line for line in map(str.strip, _body(message).splitlines()) if line)
+
+
+def _body(message: str) -> str:
     m = REVIEW_PREFIX.match(message)
-    body = message[m.end():] if m else message
-    for line in body.splitlines():
-        line = line.strip()
-        if line:
-            yield line
+    return message[m.end():] if m else message
 
 
-def encoded_lines(message: str) -> List[Tuple[str, bytes]]:
+def encoded_lines(message: str, body: Optional[str] = None) -> List[Tuple[str, bytes]]:
     """report_lines() with each line's UTF-8 bytes: one report's lines are
-    encoded once for all the drivers it is tested against."""
-    return [(line, line.encode("utf-8")) for line in report_lines(message)]
+    encoded once for all the drivers it is tested against. `body`: the
+    message past its `Patch Set N:`, when the caller has it already."""
+    body = _body(message) if body is None else body
+    return [(line, line.encode("utf-8")) for line in map(str.strip, body.splitlines()) if line]
 
 
 def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
