@@ -36,12 +36,17 @@ class Daemon:
         os.makedirs(os.path.join(self.dir, "state"))
         self.db = os.path.join(self.dir, "state", "driverlog.sqlite3")
         if bootstrapped:
+            # As a bootstrap leaves it: done, and every CI account watched
+            # (else the daemon bootstraps the accounts it never watched).
+            from driverlogd import catalog as catalog_mod
             from driverlogd.bootstrap import DONE_KEY
             from driverlogd.store import Store
+            from driverlogd.verdict.votes import ci_groups
             store = Store(self.db)
             with store.transaction():
                 store.set_meta(DONE_KEY, "1")
                 store.advance_position(int(time.time()) - 3600)
+                store.watch(ci_groups(catalog_mod.load(catalog)), int(time.time()) - 3600)
             store.close()
         with socket.socket() as s:      # a free port for the daemon's HTTP
             s.bind(("127.0.0.1", 0))
