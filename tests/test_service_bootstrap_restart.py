@@ -1,6 +1,7 @@
 """A bootstrap is done only once both its reads are: the merged changes (the
 verdicts) and the changes not merged (the votes a replica that watched all
-along holds). A daemon killed between the two reads them again at its restart."""
+along holds). A daemon killed between the two reads them again at its restart; a
+reload's bootstrap of new CI accounts is retried until it completes."""
 import json
 import signal
 import time
@@ -93,4 +94,25 @@ def test_ci_accounts_new_to_the_catalog_are_bootstrapped_whatever_cut_it_short(
     d.start()
     wait_for(lambda: (hibiscus(d) or {}).get("review_url", "").endswith(str(number)), 15,
              what="acme-gpu2-ci's verdict after the restart")
+    assert d.stop() == 0
+
+
+def test_a_reload_bootstrap_that_lost_a_query_is_retried_without_a_restart(tmp_path, standin):
+    s = standin.server
+    s.store.clock = lambda: time.time() - 7200     # history, past any catch-up overlap
+    number = s.create_change(NOVA)
+    s.merge(number)
+    s.add_comment(number, None, "acme-gpu-ci", PASS % 1)
+    s.store.clock = time.time
+    small_catalog(tmp_path / "catalog.json")
+    d = Daemon(tmp_path, standin, tmp_path / "catalog.json", gerrit=QUICK).start()
+    new_account(d, "acme-gpu-ci")
+    s.hold_queries(True)
+    d.send(signal.SIGHUP)
+    wait_for(lambda: any("commentby:{acme-gpu-ci}" in c for c in s.commands),
+             what="the reload's bootstrap of acme-gpu-ci")
+    s.drop_streams()                               # Gerrit goes away mid-query ...
+    s.hold_queries(False)                          # ... and comes back
+    wait_for(lambda: hibiscus(d), 15, what="acme-gpu-ci's verdict, with no restart")
+    assert "new to the catalog incomplete; trying again" in d.log_text()
     assert d.stop() == 0

@@ -185,7 +185,23 @@ class Service:
         todo = [p for p in pairs if p in groups]
         if todo:
             log.info("bootstrapping %d CI account(s) new to the catalog", len(todo))
-            gevent.spawn(self._bootstrap, self.recorder.catalog, todo)
+            gevent.spawn(self._bootstrap_accounts, todo)
+
+    def _bootstrap_accounts(self, groups):
+        """Bootstrap CI accounts new to the catalog until it completes (they
+        leave the pending list), they leave the catalog, or the daemon stops:
+        with a failed query, their history would wait for the next start."""
+        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
+        while self._bootstrap(self.recorder.catalog, groups):
+            left = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
+            groups = [p for p in groups if p in left]
+            if not groups:
+                return
+            delay = backoff.next()
+            log.warning("bootstrap of %d CI account(s) new to the catalog incomplete; "
+                        "trying again in %.1f s", len(groups), delay)
+            if self.stopping.wait(delay):
+                return
 
     def _bootstrap_until_done(self):
         backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
@@ -363,7 +379,7 @@ class Service:
         if new_groups:
             log.info("bootstrapping %d CI account(s) new to the catalog", len(new_groups))
             bootstrap_mod.add_pending(self.store, new_groups)
-            gevent.spawn(self._bootstrap, catalog, new_groups)
+            gevent.spawn(self._bootstrap_accounts, new_groups)
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers")
         return True
 
