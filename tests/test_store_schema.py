@@ -57,9 +57,11 @@ def test_position_never_moves_back(tmp_path):
     assert s.position() == 200
 
 
-def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, monkeypatch):
+def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, monkeypatch,
+                                                                       caplog):
     """Migration 4 rebuilds votes, verdicts, merges and questions WITHOUT ROWID (one
-    B-tree fewer per row written): a store made by version 3 keeps its rows."""
+    B-tree fewer per row written): a store made by version 3 keeps its rows, and
+    the log says what the (on a big store, long) first start is doing."""
     from driverlogd.store import db as store_db
     path = str(tmp_path / "state.db")
     monkeypatch.setattr(store_db, "MIGRATIONS", MIGRATIONS[:3])
@@ -78,8 +80,12 @@ def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, 
     assert old.schema_version() == 3
     old.close()
     monkeypatch.setattr(store_db, "MIGRATIONS", MIGRATIONS)
+    caplog.set_level("INFO", logger="driverlogd.store.db")
     s = Store(path)
     assert s.schema_version() == MIGRATIONS[-1][0]
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0].startswith("upgrading the state database to schema 4: votes, verdicts"), said
+    assert said[1].startswith("state database at schema 4 ("), said
     for t in tables:
         assert sorted(s.db.execute(f"SELECT * FROM {t}").fetchall()) == rows[t], t
         sql = s.db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0]

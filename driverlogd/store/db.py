@@ -13,6 +13,7 @@ process crash (SIGKILL) but may lose the last commits on power loss, which
 a catch-up from the (equally rolled back) position re-fetches.
 """
 import contextlib
+import logging
 import os
 import sqlite3
 import time
@@ -26,6 +27,7 @@ from driverlogd.store.schema import MIGRATIONS
 from driverlogd.store.verdicts import Verdicts, detail
 
 __all__ = ["Store", "StoreError", "detail", "digest"]
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -83,6 +85,9 @@ class Store(Reports, Verdicts, Questions, Retention):
         for version, description, sql in MIGRATIONS:
             if version in done:
                 continue
+            if done:     # an existing store: a big one can take a while (schema 4: ~6 s per 1M votes)
+                log.info("upgrading the state database to schema %d: %s ...", version, description)
+                started = time.monotonic()
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 # No ';' inside statements here, but comments may hold one.
@@ -96,6 +101,9 @@ class Store(Reports, Verdicts, Questions, Retention):
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+            if done:
+                log.info("state database at schema %d (%.1f s)", version,
+                         time.monotonic() - started)
 
     def schema_version(self) -> int:
         return self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
