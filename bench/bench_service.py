@@ -84,9 +84,12 @@ def latency(tmp, gerrit):
 
 class Lines:
     """Pre-serialised stream lines, all stamped `self.ts` (event time). Kinds:
-    ci-merged (a CI report on a merged change: a verdict at once), ci-open (on
-    an open change), merged (change-merged of an earlier ci-open change: its
-    votes become verdicts), human (a review), other (a merge no driver cares about)."""
+    ci-merged (a CI report on a change already MERGED whose change-merged the
+    daemon never saw: which patch set merged is unknown, so it queues a question
+    for Gerrit, as after an outage; a steady stream sends change-merged first),
+    ci-open (on an open change), merged (change-merged of an earlier ci-open
+    change: its votes become verdicts), human (a review), other (a merge no
+    driver cares about)."""
 
     def __init__(self, catalog, seed=7):
         from driverlogd.standin.store import Store
