@@ -24,13 +24,13 @@ def report_patchset(message: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def report_lines(message: str):
+def report_lines(message: str) -> List[str]:
     """Non-empty lines of a report, the text after the `Patch Set N:` prefix first.
 
     The rest of the prefix line counts as a line: old Gerrits put the whole
     verdict there (`Patch Set 3: Verified+1 Build Successful`).
     """
-    return (line for line in map(str.strip, _body(message).splitlines()) if line)
+    return _lines(_body(message))
 
 
 def _body(message: str) -> str:
@@ -38,12 +38,16 @@ def _body(message: str) -> str:
     return message[m.end():] if m else message
 
 
+def _lines(body: str) -> List[str]:
+    return [line for line in map(str.strip, body.splitlines()) if line]
+
+
 def encoded_lines(message: str, body: Optional[str] = None) -> List[Tuple[str, bytes]]:
     """report_lines() with each line's UTF-8 bytes: one report's lines are
     encoded once for all the drivers it is tested against. `body`: the
     message past its `Patch Set N:`, when the caller has it already."""
-    body = _body(message) if body is None else body
-    return [(line, line.encode("utf-8")) for line in map(str.strip, body.splitlines()) if line]
+    lines = _lines(_body(message) if body is None else body)
+    return [(line, line.encode("utf-8")) for line in lines]
 
 
 def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
