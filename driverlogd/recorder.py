@@ -280,16 +280,17 @@ class Recorder:
         self.reads.apply(updates)
         if self.metrics:
             # Counted per commit, not per vote: each inc() takes the metric's lock.
-            counts = {True: 0, False: 0, "verdict": 0}
+            votes, verdicts = {True: 0, False: 0}, 0
             for u in updates:
                 if u[0] == "vote":
-                    counts[bool(u[4])] += 1
+                    votes[bool(u[4])] += 1
                 elif u[4]:
-                    counts["verdict"] += 1
-            for key, n in counts.items():
+                    verdicts += 1
+            for passed, n in votes.items():
                 if n:
-                    (self.metrics.verdict_changes if key == "verdict"
-                     else self._votes_counter[key]).inc(n)
+                    self._votes_counter[passed].inc(n)
+            if verdicts:
+                self.metrics.verdict_changes.inc(verdicts)
         if updates:
             self._notify({u[1] for u in updates})
         if asked:
