@@ -230,14 +230,19 @@ def pending(store) -> List[Tuple[str, str]]:
 
 
 def add_pending(store, pairs) -> None:
-    _set_pending(store, set(pending(store)) | set(map(tuple, pairs)))
+    before = set(pending(store))
+    _set_pending(store, before, before | set(map(tuple, pairs)))
 
 
 def drop_pending(store, pairs) -> None:
     """Their bootstrap completed, or they left the catalog."""
-    _set_pending(store, set(pending(store)) - set(map(tuple, pairs)))
+    before = set(pending(store))
+    _set_pending(store, before, before - set(map(tuple, pairs)))
 
 
-def _set_pending(store, pairs) -> None:
-    with store.transaction():
-        store.set_meta(PENDING_KEY, json.dumps(sorted(pairs)))
+def _set_pending(store, before, after) -> None:
+    # Every start and every completed bootstrap passes here, mostly with
+    # nothing to change: no commit (an fsync) then.
+    if after != before:
+        with store.transaction():
+            store.set_meta(PENDING_KEY, json.dumps(sorted(after)))
