@@ -20,6 +20,7 @@ import time
 from typing import Dict, Optional
 
 from driverlogd.catalog.model import DriverKey
+from driverlogd.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from driverlogd.store.questions import Questions
 from driverlogd.store.reports import Reports, digest
 from driverlogd.store.retention import Retention
@@ -51,8 +52,14 @@ class Store(Reports, Verdicts, Questions, Retention):
             raise StoreError(f"{path}: cannot open the state database: {e}") from None
         self._driver_ids: Dict[DriverKey, int] = {}
         self._in_tx = False
+        self.checkpointer = None
+        if path != ":memory:":
+            self.checkpointer = Checkpointer(path)
+            self.db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
 
     def close(self):
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.db.close()
 
     # -- transactions and schema -------------------------------------------
@@ -73,6 +80,8 @@ class Store(Reports, Verdicts, Questions, Retention):
         finally:
             self._in_tx = False
         self.db.execute("COMMIT")
+        if self.checkpointer is not None:
+            self.checkpointer.nudge()
 
     def _migrate(self):
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
