@@ -70,3 +70,12 @@ def test_the_tail_is_tried_at_every_place_of_the_job():
                        ("xab x   : SUCCESS", True), ("a b x : SUCCESS", None)):
         found = first_result_of(encoded_lines("Patch Set 1:\n" + line), ci)
         assert (found and found[0]) == want, line
+    # Worked out once, kept on the CI for its next reports.
+    assert (ci.success_cut, ci.failure_cut) == (len(required_text(ci.success_pattern)),) * 2
+
+
+def test_a_pattern_without_required_text_is_searched_whole():
+    ci = CI("ci", r"(?i)ok: success", "x|fail")
+    assert first_result_of(encoded_lines("Patch Set 1:\nOK: Success"), ci) == (True, "OK: Success")
+    assert first_result_of(encoded_lines("Patch Set 1:\nit did fail"), ci) == (False, "it did fail")
+    assert (ci.success_cut, ci.failure_cut) == (0, 0)

@@ -2,11 +2,10 @@
 
 Pure functions over plain strings and compiled patterns; no I/O.
 """
-import functools
 import re
 from typing import List, Optional, Tuple
 
-from driverlogd.catalog.model import PATTERN_CACHE, compile_pattern
+from driverlogd.catalog.model import compile_pattern
 from driverlogd.gerrit.events import REVIEW_PREFIX
 
 try:      # google-re2's compiled RE2 under its Python wrapper (see _found)
@@ -68,12 +67,18 @@ def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
 def first_result_of(lines, ci) -> Optional[Tuple[bool, str]]:
     """first_result() for a catalog CI, its patterns tried only on lines that
     hold the text every match of them needs (most lines of a report name
-    another job), and searched as that text plus a tail (see _split)."""
-    ok, fail = _split(ci.success_pattern), _split(ci.failure_pattern)
+    another job), and searched as that text plus a tail (see _cut)."""
+    ok_cut, fail_cut = ci.success_cut, ci.failure_cut
+    if ok_cut < 0 or fail_cut < 0:
+        ok_cut, fail_cut = _cut(ci.success_pattern), _cut(ci.failure_pattern)
+        object.__setattr__(ci, "success_cut", ok_cut)      # frozen: a cache, not a field
+        object.__setattr__(ci, "failure_cut", fail_cut)
+    ok, fail = ci.success_pattern, ci.failure_pattern
+    ok_text, fail_text = ok[:ok_cut], fail[:fail_cut]
     for line, raw in lines:
-        if ok[0] in line and _split_found(ok, ci.success_pattern, line, raw):
+        if ok_text in line and _split_found(ok, ok_text, line, raw):
             return True, line
-        if fail[0] in line and _split_found(fail, ci.failure_pattern, line, raw):
+        if fail_text in line and _split_found(fail, fail_text, line, raw):
             return False, line
     return None
 
@@ -97,9 +102,9 @@ def required_text(pattern: str) -> str:
     return pattern[:max(n, 0)]
 
 
-@functools.lru_cache(maxsize=PATTERN_CACHE)
-def _split(pattern: str):
-    """(required text, its UTF-8, the rest of the pattern compiled, or None).
+def _cut(pattern: str) -> int:
+    """The length of the pattern's required text, where the rest of it
+    compiles as a tail of its own; 0 where the whole pattern must be searched.
 
     A catalog's patterns are nearly all a job name and a tail shared by
     thousands (`\\s+\\S+\\s*: SUCCESS`): a match is the text at some place,
@@ -109,29 +114,33 @@ def _split(pattern: str):
     compiled patterns was 5 MB. The tail is smaller than the pattern the gate
     compiled with the same options, so it compiles too."""
     text = required_text(pattern)
-    tail = None
-    if text and _AT_START is not None:
-        try:
-            tail = compile_pattern(pattern[len(text):])._regexp
-        except Exception:       # cannot happen for a valid pattern; the whole one decides
-            tail = None
-    return text, text.encode("utf-8"), tail
+    if not text or _AT_START is None:
+        return 0
+    try:
+        tail = compile_pattern(pattern[len(text):])
+    except Exception:       # cannot happen for a valid pattern; the whole one decides
+        return 0
+    return len(text) if getattr(tail, "_regexp", None) is not None else 0
 
 
-def _split_found(split, pattern: str, line: str, raw: bytes) -> bool:
-    """Whether the pattern that `split` is of matches somewhere in the line."""
-    _, text, tail = split
-    if tail is not None:
-        end, at = len(raw), raw.find(text)
+def _split_found(pattern: str, text: str, line: str, raw: bytes) -> bool:
+    """Whether `pattern` matches somewhere in the line; `text` is its first
+    characters (its required text, or '' where the whole pattern is searched)."""
+    if text:
+        tail = compile_pattern(pattern[len(text):])._regexp
+        if len(raw) != len(line):      # not ASCII: character and byte offsets differ
+            line, text = raw, text.encode("utf-8")
+        end, at = len(raw), line.find(text)
         for _ in range(MAX_PLACES):
             if at < 0:
                 return False
             if tail.Match(_AT_START, raw, at + len(text), end)[0] != _NO_MATCH:
                 return True
-            at = raw.find(text, at + 1)
+            at = line.find(text, at + 1)
         if at < 0:
             return False
-    return _found(compile_pattern(pattern), line, raw)
+    return _found(compile_pattern(pattern), line if isinstance(line, str) else
+                  raw.decode("utf-8"), raw)
 
 
 def _found(pattern, line: str, raw: bytes) -> bool:
