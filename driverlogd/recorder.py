@@ -125,7 +125,9 @@ class Recorder:
         updates: list = []
         asked = []
         with self.lock:
-            with self.store.transaction():
+            # Unchecked: every row written here names a comment written or read,
+            # and a driver id made, in this same transaction.
+            with self.store.transaction(checked=False):
                 for event in relevant:
                     if isinstance(event, CommentAdded):
                         self._comment(event, updates, asked)

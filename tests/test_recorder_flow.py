@@ -72,7 +72,7 @@ def test_an_answer_is_recorded_and_its_question_closed_in_one_transaction(rec, m
     position = rec.position()
     begun = []
     transaction = rec.store.transaction
-    monkeypatch.setattr(rec.store, "transaction", lambda: begun.append(1) or transaction())
+    monkeypatch.setattr(rec.store, "transaction", lambda **kw: begun.append(1) or transaction(**kw))
     rec.handle_answer("openstack/cinder", 108, [merged(108, 3, t - 5, complete=True)])
     assert rec.reads.verdicts(ISCSI)["Stein"]["change"] == 108
     assert questions(rec) == [(109, "merged-patchset")] and len(begun) == 1

@@ -92,7 +92,7 @@ def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, 
         assert sql.rstrip().endswith("WITHOUT ROWID"), t
     indexes = {n for (n,) in s.db.execute("SELECT name FROM sqlite_master WHERE "
                                           "type = 'index' AND tbl_name = 'votes'")}
-    assert indexes == {"votes_by_time", "votes_by_release"}
+    assert indexes == {"votes_by_time"}       # votes_by_release: gone in schema 5
     assert s.db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
                         "tbl_name = 'verdicts'").fetchall() == [("verdicts_by_comment",)]
     assert s.verdict_id(did, "Epoxy") == cid
@@ -100,4 +100,18 @@ def test_version_3_store_migrates_to_rowless_tables_keeping_every_row(tmp_path, 
     assert s.questions_due(60, 10) == [("p", 8, "merged-patchset", 0)]
     assert s.db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert s.integrity() == "ok"
+    s.close()
+
+
+def test_foreign_keys_are_looked_up_except_in_an_unchecked_transaction(tmp_path):
+    """The recorder's transactions skip the lookups; every other writer's keep them."""
+    s = Store(str(tmp_path / "state.db"))
+    orphan = [(1, 12345, "Epoxy", 1, "ok", 100)]       # neither driver 1 nor comment 12345
+    with s.transaction(checked=False):
+        s.put_new_votes(orphan)
+        s.db.execute("DELETE FROM votes")
+    for _ in range(2):
+        with pytest.raises(sqlite3.IntegrityError):
+            with s.transaction():
+                s.put_new_votes(orphan)
     s.close()

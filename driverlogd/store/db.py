@@ -52,6 +52,7 @@ class Store(Reports, Verdicts, Questions, Retention):
             raise StoreError(f"{path}: cannot open the state database: {e}") from None
         self._driver_ids: Dict[DriverKey, int] = {}
         self._in_tx = False
+        self._unchecked = False        # foreign keys off (see transaction)
         self.checkpointer = None
         if path != ":memory:":
             self.checkpointer = Checkpointer(path)
@@ -65,10 +66,16 @@ class Store(Reports, Verdicts, Questions, Retention):
     # -- transactions and schema -------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self, checked: bool = True):
+        """`checked=False`: foreign keys are not looked up (for a writer whose
+        rows name only parents it wrote or read in the same transaction: the
+        recorder; two lookups were a third of a vote's insert)."""
         if self._in_tx:          # nested: part of the enclosing transaction
             yield
             return
+        if checked == self._unchecked:     # a no-op inside a transaction: set before it
+            self.db.execute(f"PRAGMA foreign_keys={'ON' if checked else 'OFF'}")
+            self._unchecked = not checked
         self.db.execute("BEGIN IMMEDIATE")
         self._in_tx = True
         try:

@@ -1,11 +1,24 @@
 """The store's facts from Gerrit: CI reports, merges, and since when each CI
 account's reports are recorded. SQL only; the recorder decides what to write."""
 import hashlib
+import heapq
+import itertools
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 
 def digest(message: str) -> str:
     return hashlib.sha1(message.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# The repositories an account reported on: one index seek each (a skip-scan
+# of comments_by_account_time), however many reports each holds.
+_PROJECTS_OF = """
+WITH RECURSIVE p(project) AS (
+  SELECT MIN(project) FROM comments WHERE author = ?1
+  UNION ALL
+  SELECT (SELECT MIN(project) FROM comments WHERE author = ?1 AND project > p.project)
+  FROM p WHERE p.project IS NOT NULL)
+SELECT project FROM p WHERE project IS NOT NULL"""
 
 
 class Reports:
@@ -50,13 +63,17 @@ class Reports:
         """An account's newest `limit` reports (on `project`, or on every
         repository when None), newest first, as dicts: "message", "project",
         "change", "patchset", "branch", "review_url", "timestamp"."""
-        where, args = ("author = ? AND project = ?", (author, project)) if project \
-            else ("author = ?", (author,))
-        rows = self.db.execute("SELECT message, project, change, patchset, branch, url, "
-                               f"created_on FROM comments WHERE {where} "
-                               "ORDER BY created_on DESC, id DESC LIMIT ?", args + (limit,))
+        projects = [project] if project else [p for (p,) in self.db.execute(_PROJECTS_OF, (author,))]
+        # Each repository's newest, read newest first from the (author,
+        # project, created_on) index and stopped at `limit`; then merged.
+        rows = heapq.merge(*(self.db.execute(
+            "SELECT created_on, id, message, project, change, patchset, branch, url "
+            "FROM comments WHERE author = ? AND project = ? "
+            "ORDER BY created_on DESC, id DESC LIMIT ?", (author, p, limit)).fetchall()
+            for p in projects), reverse=True)
         return [{"message": m, "project": p, "change": c, "patchset": ps, "branch": b,
-                 "review_url": u, "timestamp": t} for m, p, c, ps, b, u, t in rows]
+                 "review_url": u, "timestamp": t}
+                for t, _, m, p, c, ps, b, u in itertools.islice(rows, limit)]
 
     def all_comments(self) -> Iterator[tuple]:
         return self.db.execute("SELECT id, author, project, branch, created_on, message "

@@ -165,4 +165,13 @@ INSERT INTO questions_v4 SELECT project, change, reason, asked, attempts, due FR
 DROP TABLE questions;
 ALTER TABLE questions_v4 RENAME TO questions;
 """),
+    (5, "two indexes fewer for each CI report to write", """
+-- Every CI report wrote its row into five B-trees and each vote into three.
+-- An account's newest reports over all its repositories are now merged from
+-- each repository's (comments_by_account_time); a verdict's re-check after a
+-- catalog change reads the driver's votes by time (votes_by_time). Both are
+-- rare reads: the stream writes for every report.
+DROP INDEX comments_by_author_time;
+DROP INDEX votes_by_release;
+"""),
 )

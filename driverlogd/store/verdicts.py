@@ -86,7 +86,7 @@ class Verdicts:
         """put_vote() for a comment inserted in this transaction (no vote on
         it exists yet), in one statement: `rows` are (driver_id, comment_id,
         release, passed, line, created_on), as the table's columns."""
-        self.db.executemany("INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT INTO votes VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def drop_votes(self, driver_id: int):
         self.db.execute("DELETE FROM verdicts WHERE driver_id = ?", (driver_id,))

@@ -1,0 +1,18 @@
+"""An account's newest reports, from one repository or merged from all."""
+from driverlogd.store import Store
+
+
+def test_newest_reports_over_every_repository_are_merged_newest_first(tmp_path):
+    s = Store(str(tmp_path / "state.db"))
+    with s.transaction():
+        for n, (repo, ts) in enumerate([("a", 10), ("b", 30), ("c", 20), ("a", 40),
+                                        ("b", 20), ("a", 5), ("c", 40)]):
+            s.put_comment(repo, n, 1, "ci", "master", f"u{n}", ts, f"Patch Set 1: r{n}")
+        s.put_comment("a", 99, 1, "other-ci", "master", "u", 50, "Patch Set 1: not ours")
+    got = [(r["project"], r["timestamp"], r["change"]) for r in s.recent_reports("ci", None, 5)]
+    # Equal times: the later report (the larger id) first, as for one repository.
+    assert got == [("c", 40, 6), ("a", 40, 3), ("b", 30, 1), ("b", 20, 4), ("c", 20, 2)]
+    assert [r["change"] for r in s.recent_reports("ci", "a", 5)] == [3, 0, 5]
+    assert s.recent_reports("nobody", None, 5) == []
+    assert len(s.recent_reports("ci", None, 100)) == 7
+    s.close()
