@@ -32,13 +32,13 @@ class Clock:
 
 
 class CountingReads(Reads):
-    """Records which drivers each states() call looked at."""
+    """Records which drivers each look() call looked at."""
     looked = None
 
-    def states(self, now=None, keys=None):
-        out = super().states(now, keys)
+    def look(self, now, keys=None):
+        out = super().look(now, keys)
         if self.looked is not None:
-            self.looked.append(set(out))
+            self.looked.append({row[0] for row in out})
         return out
 
 

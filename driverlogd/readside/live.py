@@ -133,17 +133,13 @@ class LiveReadModel:
             self._full_at = now + FULL_EVERY
         else:
             seen_states, seen_results = self._states, self._results
-        states = rec.states(now, keys)
         looked = []
-        for key, state in states.items():
-            results = {release: (v["result"], v.get("review_url"), v.get("timestamp"))
-                       for release, v in rec.verdicts(key).items()} or NO_RESULTS
+        for key, state, results, last in rec.look(now, keys):
+            results = results or NO_RESULTS
             looked.append((key, seen_states.get(key), state, seen_results.get(key, {}), results))
             self._states[key], self._results[key] = state, results
-            if state in ACTIVE:
-                last = rec.last_vote(key)
-                if last is not None:
-                    self._full_at = min(self._full_at, silent_after(last, rec.stale_after) + 1)
+            if state in ACTIVE and last is not None:
+                self._full_at = min(self._full_at, silent_after(last, rec.stale_after) + 1)
         return looked
 
     def diff(self, now=None):
