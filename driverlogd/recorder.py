@@ -9,7 +9,6 @@ question is queued in the same transaction, for asker.py to ask.
 Errors of the store (disk full, I/O) propagate: the caller must not count
 such an event as processed.
 """
-import dataclasses
 import itertools
 import logging
 import os
@@ -162,12 +161,12 @@ class Recorder:
         if not (ch.project.isascii() and ch.branch.isascii() and ch.url.isascii()):
             fixed = _text(ch.project, ch.branch, ch.url)
             if fixed != (ch.project, ch.branch, ch.url):
-                e = dataclasses.replace(e, change=dataclasses.replace(
-                    ch, project=fixed[0], branch=fixed[1], url=fixed[2]))
+                e = e._replace(change=ch._replace(project=fixed[0], branch=fixed[1],
+                                                  url=fixed[2]))
         if isinstance(e, CommentAdded) and not (e.comment.isascii() and e.author.isascii()):
             fixed = _text(e.comment, e.author)
             if fixed != (e.comment, e.author):
-                e = dataclasses.replace(e, comment=fixed[0], author=fixed[1])
+                e = e._replace(comment=fixed[0], author=fixed[1])
         return e
 
     def relevant(self, e) -> bool:

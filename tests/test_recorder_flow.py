@@ -1,6 +1,5 @@
 """Events through the recorder into a real SQLite store: the promotion rules
 from vote to verdict, position, restart, and what unknown events cost."""
-import dataclasses
 
 import pytest
 
@@ -251,8 +250,9 @@ def test_odd_input_is_counted_or_cleaned_never_a_traceback(rec):
     rec.handle(parse_event(dict(base, eventCreatedOn=ts("2018-09-01"),
                                 comment="Patch Set 1: Build Successful \ud800")))
     assert rec.reads.votes(ACME)[0]["comment"] == "Build Successful ?"
-    rec.handle(dataclasses.replace(     # the parser refuses it too
-        parse_event(dict(base, eventCreatedOn=1, comment="Patch Set 1: x")), created_on=2 ** 70))
+    rec.handle(     # the parser refuses it too
+        parse_event(dict(base, eventCreatedOn=1, comment="Patch Set 1: x"))._replace(
+            created_on=2 ** 70))
     # Too many digits for a patch set: no CI report at all, and no error.
     rec.handle(parse_event(dict(base, eventCreatedOn=1, comment="Patch Set 1" + "9" * 5000 + ": x")))
     bad = rec.metrics.registry.get_sample_value("driverlog_bad_events_total",

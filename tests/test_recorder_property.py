@@ -1,7 +1,6 @@
 """Property: the same events in any order, with duplicates, give the same
 verdicts and history as applying them once in order; and the
 verdicts the store's SQL keeps are the pure rule's (verdict/promotion.py)."""
-import dataclasses
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,8 +38,8 @@ comments = st.builds(
     st.sampled_from(["cinder_smb3_ci", "acme-ci", "human"]),
     st.integers(0, len(MESSAGES) - 1), st.integers(0, 96),
     st.sampled_from(["NEW", "MERGED"]))
-merges = st.builds(lambda n, ps, hours, complete: dataclasses.replace(
-    merged(n, ps, T0 + hours * 3600, branch=BRANCH[n]), complete=complete),
+merges = st.builds(lambda n, ps, hours, complete: merged(
+    n, ps, T0 + hours * 3600, branch=BRANCH[n])._replace(complete=complete),
     st.sampled_from(sorted(BRANCH)), st.integers(1, 3), st.integers(0, 96), st.booleans())
 
 
@@ -75,7 +74,7 @@ def outcome(events):
 def test_any_order_with_duplicates_gives_the_same_result(events, data):
     # The same comment seen by the stream and by a catch-up query, stamped
     # a second or two apart, is one vote.
-    events = events + [dataclasses.replace(e, created_on=e.created_on + shift) for e, shift in
+    events = events + [e._replace(created_on=e.created_on + shift) for e, shift in
                        data.draw(st.lists(st.tuples(st.sampled_from(events), st.integers(1, 2)),
                                           max_size=4))]
     once = outcome(events)

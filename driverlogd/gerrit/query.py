@@ -246,5 +246,5 @@ def events_from_change(change: dict) -> List[Event]:
         merged = parse_event({"type": "change-merged", "change": dict(base, status="MERGED"),
                               "patchSet": {"number": number}, "eventCreatedOn": merged_on})
         # The answer held every comment: nothing more to ask Gerrit about it.
-        events.append(dataclasses.replace(merged, complete=True))
+        events.append(merged._replace(complete=True))
     return events
