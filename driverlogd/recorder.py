@@ -246,10 +246,10 @@ class Recorder:
                     asked)
         if before is None and after is not None:
             # Newly merged: its votes can only gain verdicts (each pair's, from
-            # the stored verdict and this change's, in one read).
-            for did, release, changed, verdict in self.store.offer_change(ch.project,
-                                                                          ch.number):
-                updates.append(("verdict", self._keys[did], release, verdict, changed))
+            # the stored verdict and this change's, in one read); those kept
+            # are in the read side already.
+            for did, release, verdict in self.store.offer_change(ch.project, ch.number):
+                updates.append(("verdict", self._keys[did], release, verdict, True))
         elif before != after:
             # A moved merged patch set may take some away: all their votes again.
             self._refresh(self.store.pairs_on_change(ch.project, ch.number), updates)

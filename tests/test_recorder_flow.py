@@ -141,7 +141,10 @@ def test_a_merge_promotes_its_newest_counting_report_against_the_stored_verdict(
     rec.handle(comment(121, 3, CB, smb3_only, t + 200, status="MERGED"))
     assert rec.reads.verdicts(SMB3)["Stein"]["change"] == 121       # newer, held
     assert rec.reads.verdicts(ISCSI) == {}
+    told = []
+    rec.add_listener(told.append)
     rec.handle(merged(120, 2, t + 300))
+    assert told == [{ISCSI}]        # SMB3's verdict stays: the read side hears nothing of it
     iscsi = rec.reads.verdicts(ISCSI)["Stein"]
     assert (iscsi["change"], iscsi["patchset"], iscsi["timestamp"], iscsi["result"]) == \
         (120, 2, t + 60, True)

@@ -44,22 +44,21 @@ WHERE d.driver_id = ?1 AND d.release = ?2"""
 # Both in one row (the stored verdict's columns NULL when there is none).
 _OFFER_SQL = f"SELECT * FROM ({_CHANGE_BEST_SQL}) LEFT JOIN ({_CURRENT_SQL}) ON 1"
 
-# For offer_change(): every vote on a change with a release, whether it counts,
-# its order key and detail, and the stored verdict's of its driver and release
-# (NULL when none); the pairs and their best in one read, where there was a
-# read of the pairs and then one per pair.
+# For offer_change(): every counting vote on a change with a release, its
+# order key and detail, and the order key of the stored verdict of its driver
+# and release (NULL when none): the pairs and their best in one read, where
+# there was a read of the pairs and then one per pair.
 _CHANGE_OFFERS_SQL = f"""
-SELECT v.driver_id, v.release, {SQL_COUNTS},
-       c.id, v.created_on, c.change, c.patchset, c.digest, v.driver_id, v.release, v.passed,
-       v.line, c.created_on, c.change, c.patchset, c.url, c.branch, c.id,
-       dc.id, dv.created_on, dc.change, dc.patchset, dc.digest, dv.driver_id, dv.release,
-       dv.passed, dv.line, dc.created_on, dc.change, dc.patchset, dc.url, dc.branch, dc.id
+SELECT v.driver_id, v.release, c.id, v.created_on, c.change, c.patchset, c.digest,
+       v.driver_id, v.release, v.passed, v.line, c.created_on, c.change, c.patchset, c.url,
+       c.branch, c.id,
+       dc.id, dv.created_on, dc.change, dc.patchset, dc.digest
 FROM comments c CROSS JOIN votes v ON v.comment_id = c.id
-LEFT JOIN merges m ON m.project = c.project AND m.change = c.change
+JOIN merges m ON m.project = c.project AND m.change = c.change
 LEFT JOIN verdicts d ON d.driver_id = v.driver_id AND d.release = v.release
 LEFT JOIN votes dv ON dv.driver_id = d.driver_id AND dv.comment_id = d.comment_id
 LEFT JOIN comments dc ON dc.id = d.comment_id
-WHERE c.project = ?1 AND c.change = ?2 AND v.release IS NOT NULL"""
+WHERE c.project = ?1 AND c.change = ?2 AND v.release IS NOT NULL AND {SQL_COUNTS}"""
 
 
 def detail(row) -> dict:
@@ -144,31 +143,26 @@ class Verdicts:
                         (driver_id, release, new[0]))
         return True, detail(new[5:])
 
-    def offer_change(self, project: str, change: int) -> List[Tuple[int, str, bool,
-                                                                    Optional[dict]]]:
+    def offer_change(self, project: str, change: int) -> List[Tuple[int, str, dict]]:
         """offer_verdict() for every (driver, release) with a vote on the
-        change (pairs_on_change), for a change that just merged: its votes
-        can only gain verdicts. Returns (driver id, release, changed, verdict
-        detail or None) per pair."""
-        best, old = {}, {}
+        change, for a change that just merged: its votes can only gain
+        verdicts. Returns (driver id, release, verdict detail) of each pair
+        whose verdict this change became; the others' stay as they were."""
+        best = {}        # (driver id, release) -> (order key, row)
         for row in self.db.execute(_CHANGE_OFFERS_SQL, (project, change)):
-            pair = row[:2]
-            # As _CURRENT_SQL reads it: the verdict's vote and report both held.
-            old[pair] = row[18:] if row[18] is not None and row[19] is not None else None
+            pair, key = row[:2], row[3:7]
             # The rule's order (SQL_NEWEST_FIRST): the largest key wins.
-            if row[2] and (best.get(pair) is None or row[4:8] > best[pair][1:5]):
-                best[pair] = row[3:18]
-            else:
-                best.setdefault(pair, None)
+            if pair not in best or key > best[pair][0]:
+                best[pair] = key, row
         out = []
-        for (did, release), new in best.items():
-            cur = old[did, release]
-            if new is None or (cur is not None and (new[0] == cur[0] or new[1:5] < cur[1:5])):
-                out.append((did, release, False, None if cur is None else detail(cur[5:])))
+        for (did, release), (key, row) in best.items():
+            # As _CURRENT_SQL reads it: the verdict's vote and report both held.
+            if row[17] is not None and row[18] is not None and \
+                    (row[2] == row[17] or key < row[18:22]):
                 continue
             self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
-                            (did, release, new[0]))
-            out.append((did, release, True, detail(new[5:])))
+                            (did, release, row[2]))
+            out.append((did, release, detail(row[7:17])))
         return out
 
     # -- reads for the read model --------------------------------------------
