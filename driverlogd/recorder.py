@@ -213,12 +213,10 @@ class Recorder:
                 updates.append(("vote", v.driver, cid, ts, v.passed))
             if rows:
                 self.store.put_new_votes(rows)
+        merged = self.store.merged_patchset(ch.project, ch.number)
         if ch.status == "MERGED":
             # Merged, but which patch set Gerrit has not said: ask, never guess.
-            merged = self.store.note_merge(ch.project, ch.number)[1]
             self._ask(ch, question_on_report(ch.status, merged), asked)
-        else:
-            merged = self.store.merged_patchset(ch.project, ch.number)
         if merged is None:
             return     # no verdict can differ: nothing on this change counts (yet)
         self._refresh(lost, updates)

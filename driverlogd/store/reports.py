@@ -86,16 +86,17 @@ class Reports:
 
     # -- merges ----------------------------------------------------------------
 
-    def note_merge(self, project: str, change: int, patchset: Optional[int] = None,
+    def note_merge(self, project: str, change: int, patchset: int,
                    complete: bool = False) -> Tuple[Optional[int], Optional[int], bool]:
-        """Record that a change merged: as `patchset` when Gerrit said which
-        (None: not said), `complete` when Gerrit's whole answer on it was
+        """Record that a change merged as `patchset` (what change-merged or a
+        query answer says), `complete` when Gerrit's whole answer on it was
         recorded. Returns the merged patch set known before and after, and
         whether the change's whole answer is now recorded. When the patch set
-        differs before and after, verdicts on the change need re-checking."""
-        # Nearly always the first word of the change's merge (a change-merged,
-        # or a CI report on a merged change): one statement where a read and a
-        # write were.
+        differs before and after, verdicts on the change need re-checking.
+        (Stores before this version also hold rows of merges whose patch set
+        was not said: NULL, as unknown as no row.)"""
+        # Nearly always the change's first merge row: one statement where a
+        # read and a write were.
         if self.db.execute("INSERT INTO merges VALUES (?, ?, ?, ?) ON CONFLICT (project, "
                            "change) DO NOTHING", (project, change, patchset,
                                                   int(complete))).rowcount == 1:
@@ -105,8 +106,7 @@ class Reports:
         old_ps, old_complete = row or (None, 0)
         # Gerrit merges a patch set once; the larger wins should two ever
         # disagree, so the outcome does not depend on the order they came in.
-        new_ps = patchset if old_ps is None else old_ps if patchset is None \
-            else max(old_ps, patchset)
+        new_ps = patchset if old_ps is None else max(old_ps, patchset)
         new_complete = int(bool(old_complete) or complete)
         if row is None or (new_ps, new_complete) != (old_ps, old_complete):
             self.db.execute("INSERT OR REPLACE INTO merges VALUES (?, ?, ?, ?)",
