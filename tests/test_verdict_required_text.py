@@ -4,7 +4,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driverlogd.catalog.model import CI, build_pattern
-from driverlogd.verdict.ci_report import encoded_lines, first_result, first_result_of, required_text
+from driverlogd.verdict.ci_report import (
+    encoded_lines,
+    first_result,
+    first_result_of,
+    report_lines,
+    required_text,
+)
 
 PIECES = ["a", "b", "ab", "-job", " ", ":", "\\s+", "\\S+", "\\s*", ".", "*", "+", "?",
           "{0}", "{1,2}", "|", "(", ")", "(?i)", "[ab]", "^", "$", "\\", "é", "SUCCESS"]
@@ -34,7 +40,8 @@ def test_the_lazy_answer_is_first_results(ok, fail, text):
         return
     report = encoded_lines("Patch Set 1:\n" + "\n".join(text))
     ci = CI("ci", ok, fail)
-    assert first_result_of(report, ci) == first_result(report, ci.success_re, ci.failure_re)
+    assert first_result_of([line for line, _ in report], ci) == \
+        first_result(report, ci.success_re, ci.failure_re)
 
 
 def test_the_usual_patterns_have_their_job_as_required_text():
@@ -60,7 +67,8 @@ def test_a_job_and_its_tail_match_as_the_whole_pattern(job, tail, text):
         return
     report = encoded_lines("Patch Set 1:\n" + "\n".join(text))
     ci = CI("ci", job + tail, "zz" + tail)
-    assert first_result_of(report, ci) == first_result(report, ci.success_re, ci.failure_re)
+    assert first_result_of([line for line, _ in report], ci) == \
+        first_result(report, ci.success_re, ci.failure_re)
 
 
 def test_the_tail_is_tried_at_every_place_of_the_job():
@@ -68,7 +76,7 @@ def test_the_tail_is_tried_at_every_place_of_the_job():
     for line, want in (("ab x : SUCCESS", True), ("abab ab x : FAILURE", False),
                        ("ab " * 20 + "ab x : SUCCESS", True), ("ab:ab : SUCCESS", None),
                        ("xab x   : SUCCESS", True), ("a b x : SUCCESS", None)):
-        found = first_result_of(encoded_lines("Patch Set 1:\n" + line), ci)
+        found = first_result_of(report_lines("Patch Set 1:\n" + line), ci)
         assert (found and found[0]) == want, line
     # Worked out once, kept on the CI for its next reports.
     assert (ci.success_cut, ci.failure_cut) == (len(required_text(ci.success_pattern)),) * 2
@@ -76,6 +84,6 @@ def test_the_tail_is_tried_at_every_place_of_the_job():
 
 def test_a_pattern_without_required_text_is_searched_whole():
     ci = CI("ci", r"(?i)ok: success", "x|fail")
-    assert first_result_of(encoded_lines("Patch Set 1:\nOK: Success"), ci) == (True, "OK: Success")
-    assert first_result_of(encoded_lines("Patch Set 1:\nit did fail"), ci) == (False, "it did fail")
+    assert first_result_of(report_lines("Patch Set 1:\nOK: Success"), ci) == (True, "OK: Success")
+    assert first_result_of(report_lines("Patch Set 1:\nit did fail"), ci) == (False, "it did fail")
     assert (ci.success_cut, ci.failure_cut) == (0, 0)

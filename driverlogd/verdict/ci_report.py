@@ -23,13 +23,14 @@ def report_patchset(message: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def report_lines(message: str) -> List[str]:
+def report_lines(message: str, body: Optional[str] = None) -> List[str]:
     """Non-empty lines of a report, the text after the `Patch Set N:` prefix first.
 
     The rest of the prefix line counts as a line: old Gerrits put the whole
-    verdict there (`Patch Set 3: Verified+1 Build Successful`).
+    verdict there (`Patch Set 3: Verified+1 Build Successful`). `body`: the
+    message past its `Patch Set N:`, when the caller has it already.
     """
-    return _lines(_body(message))
+    return _lines(_body(message) if body is None else body)
 
 
 def _body(message: str) -> str:
@@ -45,8 +46,7 @@ def encoded_lines(message: str, body: Optional[str] = None) -> List[Tuple[str, b
     """report_lines() with each line's UTF-8 bytes: one report's lines are
     encoded once for all the drivers it is tested against. `body`: the
     message past its `Patch Set N:`, when the caller has it already."""
-    lines = _lines(_body(message) if body is None else body)
-    return [(line, line.encode("utf-8")) for line in lines]
+    return [(line, line.encode("utf-8")) for line in report_lines(message, body)]
 
 
 def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
@@ -64,10 +64,12 @@ def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:
     return None
 
 
-def first_result_of(lines, ci) -> Optional[Tuple[bool, str]]:
-    """first_result() for a catalog CI, its patterns tried only on lines that
-    hold the text every match of them needs (most lines of a report name
-    another job), and searched as that text plus a tail (see _cut)."""
+def first_result_of(lines: List[str], ci) -> Optional[Tuple[bool, str]]:
+    """first_result() for a catalog CI over report_lines() (plain text: a
+    line is encoded only where it holds a pattern's text), its patterns
+    tried only on lines that hold the text every match of them needs (most
+    lines of a report name another job), and searched as that text plus a
+    tail (see _cut)."""
     ok_cut, fail_cut = ci.success_cut, ci.failure_cut
     if ok_cut < 0 or fail_cut < 0:
         ok_cut, fail_cut = _cut(ci.success_pattern), _cut(ci.failure_pattern)
@@ -75,10 +77,10 @@ def first_result_of(lines, ci) -> Optional[Tuple[bool, str]]:
         object.__setattr__(ci, "failure_cut", fail_cut)
     ok, fail = ci.success_pattern, ci.failure_pattern
     ok_text, fail_text = ok[:ok_cut], fail[:fail_cut]
-    for line, raw in lines:
-        if ok_text in line and _split_found(ok, ok_text, line, raw):
+    for line in lines:
+        if ok_text in line and _split_found(ok, ok_text, line):
             return True, line
-        if fail_text in line and _split_found(fail, fail_text, line, raw):
+        if fail_text in line and _split_found(fail, fail_text, line):
             return False, line
     return None
 
@@ -123,24 +125,24 @@ def _cut(pattern: str) -> int:
     return len(text) if getattr(tail, "_regexp", None) is not None else 0
 
 
-def _split_found(pattern: str, text: str, line: str, raw: bytes) -> bool:
+def _split_found(pattern: str, text: str, line: str) -> bool:
     """Whether `pattern` matches somewhere in the line; `text` is its first
     characters (its required text, or '' where the whole pattern is searched)."""
+    raw = line.encode("utf-8")
     if text:
         tail = compile_pattern(pattern[len(text):])._regexp
-        if len(raw) != len(line):      # not ASCII: character and byte offsets differ
-            line, text = raw, text.encode("utf-8")
-        end, at = len(raw), line.find(text)
+        # ASCII (nearly every line): character and byte offsets are the same.
+        hay, text = (line, text) if len(raw) == len(line) else (raw, text.encode("utf-8"))
+        end, at = len(raw), hay.find(text)
         for _ in range(MAX_PLACES):
             if at < 0:
                 return False
             if tail.Match(_AT_START, raw, at + len(text), end)[0] != _NO_MATCH:
                 return True
-            at = line.find(text, at + 1)
+            at = hay.find(text, at + 1)
         if at < 0:
             return False
-    return _found(compile_pattern(pattern), line if isinstance(line, str) else
-                  raw.decode("utf-8"), raw)
+    return _found(compile_pattern(pattern), line, raw)
 
 
 def _found(pattern, line: str, raw: bytes) -> bool:

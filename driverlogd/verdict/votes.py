@@ -6,7 +6,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from driverlogd.catalog.model import DriverKey
 from driverlogd.gerrit.events import REVIEW_PREFIX
-from driverlogd.verdict.ci_report import encoded_lines, first_result_of
+from driverlogd.verdict.ci_report import first_result_of, report_lines
 from driverlogd.verdict.release import release_for
 
 
@@ -54,7 +54,7 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     m = REVIEW_PREFIX.match(message)
     if m is None:
         return []
-    lines = encoded_lines(message, message[m.end():])
+    lines = report_lines(message, message[m.end():])
     release = release_for(catalog, branch, when)
     votes = []
     for d in drivers:
