@@ -70,6 +70,9 @@ class Checkpointer:
         db = None
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # A checkpoint copies frames file to file: no page cache to speak
+            # of (the default would grow to 2 MB of the daemon's memory).
+            db.execute("PRAGMA cache_size=-64")
             while True:
                 self._wake.acquire()
                 if self._stopping:
