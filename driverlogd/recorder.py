@@ -193,9 +193,9 @@ class Recorder:
 
     def _comment(self, e: CommentAdded, updates: list, asked: list):
         ch = e.change
-        cid, ts, changed, new = self.store.put_comment(ch.project, ch.number, e.review_patchset,
-                                                       e.author, ch.branch, ch.url, e.created_on,
-                                                       e.comment)
+        cid, ts, changed, new, merged = self.store.put_comment(
+            ch.project, ch.number, e.review_patchset, e.author, ch.branch, ch.url, e.created_on,
+            e.comment)
         pairs = []         # (driver id, release) of each vote on this change new or newer
         lost = set()       # ... whose vote may have left it: read all its votes again
         if changed:
@@ -213,7 +213,6 @@ class Recorder:
                 updates.append(("vote", v.driver, cid, ts, v.passed))
             if rows:
                 self.store.put_new_votes(rows)
-        merged = self.store.merged_patchset(ch.project, ch.number)
         if ch.status == "MERGED":
             # Merged, but which patch set Gerrit has not said: ask, never guess.
             self._ask(ch, question_on_report(ch.status, merged), asked)

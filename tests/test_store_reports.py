@@ -16,3 +16,18 @@ def test_newest_reports_over_every_repository_are_merged_newest_first(tmp_path):
     assert s.recent_reports("nobody", None, 5) == []
     assert len(s.recent_reports("ci", None, 100)) == 7
     s.close()
+
+
+def test_a_stored_report_comes_back_with_its_changes_merged_patch_set(tmp_path):
+    s = Store(str(tmp_path / "state.db"))
+    with s.transaction():
+        assert s.put_comment("p", 1, 1, "ci", "master", "u", 10, "Patch Set 1: a")[3:] == \
+            (True, None)                                   # new; the change not merged
+        s.note_merge("p", 1, 2)
+        assert s.put_comment("p", 1, 2, "ci", "master", "u", 20, "Patch Set 2: b")[3:] == \
+            (True, 2)
+        # A replay (no insert): the same answer, from the merge row.
+        assert s.put_comment("p", 1, 2, "ci", "master", "u", 20, "Patch Set 2: b")[2:] == \
+            (False, False, 2)
+        assert s.put_comment("p", 9, 1, "ci", "master", "u", 20, "Patch Set 1: c")[4] is None
+    s.close()

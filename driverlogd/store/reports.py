@@ -21,28 +21,33 @@ WITH RECURSIVE p(project) AS (
 SELECT project FROM p WHERE project IS NOT NULL"""
 
 
+_INSERT_COMMENT = """
+INSERT INTO comments (project, change, patchset, author, digest, branch, url, created_on, message)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (project, change, patchset, author, digest) DO NOTHING
+RETURNING id, (SELECT patchset FROM merges WHERE project = ?1 AND change = ?2)"""
+
+
 class Reports:
     """Mixed into Store: expects `self.db`."""
 
     # -- CI reports ------------------------------------------------------------
 
     def put_comment(self, project, change, patchset, author, branch, url, created_on,
-                    message) -> Tuple[int, int, bool, bool]:
+                    message) -> Tuple[int, int, bool, bool, Optional[int]]:
         """Store a report once; returns (id, its time, whether the row changed,
-        whether it is new).
+        whether it is new, the patch set its change merged as or None).
 
         A replay with a later stamp keeps the later one, so the outcome does
         not depend on which copy came first.
         """
         key = (project, change, patchset, author, digest(message))
-        # Insert first: a new report (the usual case) costs one statement.
-        cur = self.db.execute("INSERT INTO comments (project, change, patchset, author, "
-                              "digest, branch, url, created_on, message) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, "
-                              "change, patchset, author, digest) DO NOTHING",
-                              key + (branch, url, created_on, message))
-        if cur.rowcount == 1:
-            return cur.lastrowid, created_on, True, True
+        # Insert first: a new report (the usual case) costs one statement,
+        # which also reads its change's merge row.
+        row = self.db.execute(_INSERT_COMMENT, key + (branch, url, created_on, message)).fetchone()
+        if row is not None:
+            return row[0], created_on, True, True, row[1]
+        merged = self.merged_patchset(project, change)
         row = self.db.execute("SELECT id, created_on FROM comments WHERE project = ? AND "
                               "change = ? AND patchset = ? AND author = ? AND digest = ?",
                               key).fetchone()
@@ -51,8 +56,8 @@ class Reports:
                             (created_on, row[0]))
             self.db.execute("UPDATE votes SET created_on = ? WHERE comment_id = ?",
                             (created_on, row[0]))
-            return row[0], created_on, True, False
-        return row[0], row[1], False, False
+            return row[0], created_on, True, False, merged
+        return row[0], row[1], False, False, merged
 
     def comments_by(self, author: str, project: str) -> Iterator[tuple]:
         """(id, branch, created_on, message) of an account's reports on a repo."""
