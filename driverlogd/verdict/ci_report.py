@@ -72,9 +72,7 @@ def first_result_of(lines: List[str], ci) -> Optional[Tuple[bool, str]]:
     tail (see _cut)."""
     ok_cut, fail_cut = ci.success_cut, ci.failure_cut
     if ok_cut < 0 or fail_cut < 0:
-        ok_cut, fail_cut = _cut(ci.success_pattern), _cut(ci.failure_pattern)
-        object.__setattr__(ci, "success_cut", ok_cut)      # frozen: a cache, not a field
-        object.__setattr__(ci, "failure_cut", fail_cut)
+        ok_cut, fail_cut = cuts(ci)
     ok, fail = ci.success_pattern, ci.failure_pattern
     ok_text, fail_text = ok[:ok_cut], fail[:fail_cut]
     for line in lines:
@@ -83,6 +81,16 @@ def first_result_of(lines: List[str], ci) -> Optional[Tuple[bool, str]]:
         if fail_text in line and _split_found(fail, fail_text, line):
             return False, line
     return None
+
+
+def cuts(ci) -> Tuple[int, int]:
+    """Where the required text of the CI's success and failure patterns ends
+    (see _cut), worked out once and kept on the CI: the recorder asks for
+    every CI of a catalog it installs, so a first report pays nothing."""
+    ok_cut, fail_cut = _cut(ci.success_pattern), _cut(ci.failure_pattern)
+    object.__setattr__(ci, "success_cut", ok_cut)      # frozen: a cache, not a field
+    object.__setattr__(ci, "failure_cut", fail_cut)
+    return ok_cut, fail_cut
 
 
 _LITERAL = re.compile(r"[^\\.^$|?*+()\[\]{}]*")
