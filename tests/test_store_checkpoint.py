@@ -1,5 +1,6 @@
 """WAL checkpoints run beside the writer, not inside its commits."""
 import os
+import threading
 import time
 
 from driverlogd.store import Store
@@ -40,3 +41,14 @@ def test_a_store_that_never_commits_starts_no_thread(tmp_path):
     store = Store(str(tmp_path / "state.db"))
     store.close()
     assert store.checkpointer.checkpoints == 0 and not store.checkpointer._started
+
+
+def test_closing_twice_does_not_wait_for_a_thread_already_gone(tmp_path):
+    store = Store(str(tmp_path / "state.db"))
+    with store.transaction():
+        store.set_meta("k", "v")
+    store.close()
+    again = threading.Thread(target=store.checkpointer.close, kwargs={"timeout": 60})
+    again.start()
+    again.join(10)          # waiting out the timeout would be 60 s
+    assert not again.is_alive()

@@ -36,6 +36,7 @@ class Checkpointer:
         self.path = path
         self.min_interval = min_interval
         self.checkpoints = 0
+        self.failures = 0
         self._wake = _allocate_lock()
         self._wake.acquire()          # held: nothing to do
         self._stopping = False
@@ -55,8 +56,8 @@ class Checkpointer:
                 pass
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the thread (after the checkpoint it may be in)."""
-        if not self._started:
+        """Stop the thread (after the checkpoint it may be in); again: nothing."""
+        if not self._started or self._stopping:
             return
         self._stopping = True
         if self._wake.locked():
@@ -77,7 +78,13 @@ class Checkpointer:
                 self._wake.acquire()
                 if self._stopping:
                     return
-                self._checkpoint(db)
+                try:
+                    self._checkpoint(db)
+                except sqlite3.OperationalError as e:    # busy, I/O: the next one may do
+                    self.failures += 1
+                    if self.failures == 1:
+                        log.warning("a background WAL checkpoint failed (the next "
+                                    "commit tries again): %s", e)
                 _sleep(self.min_interval)
         except sqlite3.Error as e:
             # The writer's backstop checkpoints from now on: slower, never wrong.
