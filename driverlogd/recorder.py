@@ -336,8 +336,10 @@ class Recorder:
         self.reads.rebuild(catalog, self._keys)
 
     def _driver_id(self, key: DriverKey) -> int:
-        did = self.store.driver_id(key)
-        self._keys[did] = key
+        did = self.store.known_driver_id(key)
+        if did is None:       # made in this transaction: the key map learns it
+            did = self.store.driver_id(key)
+            self._keys[did] = key
         return did
 
     # -- who hears of commits ---------------------------------------------------

@@ -154,6 +154,10 @@ class Store(Reports, Verdicts, Questions, Retention):
             self._driver_ids[key] = found
         return found
 
+    def known_driver_id(self, key: DriverKey) -> Optional[int]:
+        """driver_id() when this store has handed it out already, else None."""
+        return self._driver_ids.get(key)
+
     def driver_keys(self) -> Dict[int, DriverKey]:
         return {i: (p, v, n) for i, p, v, n in
                 self.db.execute("SELECT id, project_id, vendor, name FROM drivers")}

@@ -9,6 +9,8 @@ from driverlogd.gerrit.events import REVIEW_PREFIX
 from driverlogd.verdict.ci_report import first_result_of, report_lines
 from driverlogd.verdict.release import release_for
 
+_new_tuple = tuple.__new__
+
 
 class Vote(NamedTuple):
     """One driver's result from one CI report (a tuple: a frozen dataclass
@@ -60,5 +62,6 @@ def votes_for(drivers, message: str, branch: str, when: int, catalog) -> List[Vo
     for d in drivers:
         found = first_result_of(lines, d.ci)
         if found is not None:
-            votes.append(Vote(d.key, release, found[0], found[1]))
+            # tuple.__new__: NamedTuple's own __new__ is Python code (~0.5 us).
+            votes.append(_new_tuple(Vote, (d.key, release, found[0], found[1])))
     return votes
