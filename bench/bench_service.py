@@ -257,14 +257,20 @@ def memory(daemon, gerrit, lines):
     (one pre-serialised chunk, sent again and again), 10% CI reports (fresh)."""
     stop = threading.Event()
     reader = "/api/v1/drivers?vendor=Vendor%20000001"
+    failed = []           # what the tab met instead of an answer
 
     def dashboard():      # a browser tab re-reading a filtered list once a second
         conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
         while not stop.wait(1.0):
-            conn.request("GET", reader)
-            conn.getresponse().read()
+            try:
+                conn.request("GET", reader)
+                conn.getresponse().read()
+            except (OSError, http.client.HTTPException) as e:
+                failed.append(f"{time.monotonic() - started:.0f} s: {e!r}")
+                conn.close()      # and a new connection, as a browser would
         conn.close()
 
+    started = time.monotonic()
     threading.Thread(target=dashboard, daemon=True).start()
     bulk = chunks(lines.mix(CHUNK // 1500, NO_HIT))[0]
     per_bulk = bulk.count(b"\n")
@@ -283,7 +289,9 @@ def memory(daemon, gerrit, lines):
             rows.append((sent, daemon.status("VmRSS"), n / wall))
     finally:
         stop.set()
-    return rows, daemon.status("VmHWM")
+    closed = [line for line in daemon.get("/metrics")[1].decode().splitlines()
+              if line.startswith("driverlog_http_connections_closed_total")] if failed else []
+    return rows, daemon.status("VmHWM"), failed, closed
 
 
 # -- the run -----------------------------------------------------------------------
@@ -353,6 +361,9 @@ def main():
             print("   %10d %9.1f %8.2fx %8s" % (n, rss / 1024, rss / mem[0][0][1],
                                                "%.0f" % rate if rate else "-"))
         print(f"   peak (VmHWM) {mem[1] / 1024:.1f} MB")
+        if mem[2]:       # a read the daemon did not answer: say so, with its counts
+            print(f"   the API reader met {len(mem[2])} failure(s): {'; '.join(mem[2][:3])}")
+            print("   " + "\n   ".join(mem[3]))
 
 if __name__ == "__main__":
     main()
