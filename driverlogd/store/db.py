@@ -28,6 +28,7 @@ from driverlogd.store.schema import MIGRATIONS
 from driverlogd.store.verdicts import Verdicts, detail
 
 __all__ = ["Store", "StoreError", "detail", "digest"]
+MIN_SQLITE = (3, 35, 0)     # INSERT ... RETURNING (reports.py); Debian 12 has 3.40
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +40,9 @@ class Store(Reports, Verdicts, Questions, Retention):
     def __init__(self, path: str, synchronous: str = "FULL"):
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old: the state database "
+                             f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (RETURNING)")
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:
