@@ -106,14 +106,15 @@ class Reports:
                            "change) DO NOTHING", (project, change, patchset,
                                                   int(complete))).rowcount == 1:
             return None, patchset, bool(complete)
-        row = self.db.execute("SELECT patchset, complete FROM merges WHERE project = ? AND "
-                              "change = ?", (project, change)).fetchone()
-        old_ps, old_complete = row or (None, 0)
+        # The insert met the change's row: what it says decides.
+        old_ps, old_complete = self.db.execute(
+            "SELECT patchset, complete FROM merges WHERE project = ? AND change = ?",
+            (project, change)).fetchone()
         # Gerrit merges a patch set once; the larger wins should two ever
         # disagree, so the outcome does not depend on the order they came in.
         new_ps = patchset if old_ps is None else max(old_ps, patchset)
         new_complete = int(bool(old_complete) or complete)
-        if row is None or (new_ps, new_complete) != (old_ps, old_complete):
+        if (new_ps, new_complete) != (old_ps, old_complete):
             self.db.execute("INSERT OR REPLACE INTO merges VALUES (?, ?, ?, ?)",
                             (project, change, new_ps, new_complete))
         return old_ps, new_ps, bool(new_complete)
