@@ -42,11 +42,10 @@ def _lines(body: str) -> List[str]:
     return [line for line in map(str.strip, body.splitlines()) if line]
 
 
-def encoded_lines(message: str, body: Optional[str] = None) -> List[Tuple[str, bytes]]:
-    """report_lines() with each line's UTF-8 bytes: one report's lines are
-    encoded once for all the drivers it is tested against. `body`: the
-    message past its `Patch Set N:`, when the caller has it already."""
-    return [(line, line.encode("utf-8")) for line in report_lines(message, body)]
+def encoded_lines(message: str) -> List[Tuple[str, bytes]]:
+    """report_lines() with each line's UTF-8 bytes, for first_result(): one
+    report's lines are encoded once for both its patterns."""
+    return [(line, line.encode("utf-8")) for line in report_lines(message)]
 
 
 def first_result(lines, success_re, failure_re) -> Optional[Tuple[bool, str]]:

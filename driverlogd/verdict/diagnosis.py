@@ -6,7 +6,7 @@ what `tally` says a pattern matches is what the daemon would record.
 """
 from typing import Iterable, Optional
 
-from driverlogd.verdict.ci_report import encoded_lines, first_result, report_patchset
+from driverlogd.verdict.ci_report import encoded_lines, first_result, report_lines, report_patchset
 
 OUTCOMES = ("success", "failure", "none")
 # Why a driver shows what it shows (the drill-down's and the API's reason).
@@ -17,7 +17,7 @@ EXCERPT_CHARS = 300
 def excerpt(message: str, limit: int = EXCERPT_CHARS) -> str:
     """A report's first lines after `Patch Set N:`, joined, cut to `limit`:
     what a maintainer needs to see what the CI really writes."""
-    text = " | ".join(line for line, _ in encoded_lines(message)[:6])
+    text = " | ".join(report_lines(message)[:6])
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
