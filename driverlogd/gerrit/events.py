@@ -140,20 +140,10 @@ def _change(obj) -> ChangeRef:
         raise MalformedEvent("change.project missing or not a string")
     if not isinstance(branch, str):
         raise MalformedEvent("change.branch missing or not a string")
-    number, url, status = change.get("number"), change.get("url"), change.get("status")
     opened = change.get("createdOn")
-    # What Gerrit 3 sends, checked in line; anything else goes the long way.
-    if not (type(number) is int and 0 <= number <= MAX_NUMBER):
-        number = _int(number, "change.number")
-    if not (type(url) is str and url):
-        url = _str(url)
-    if not (type(status) is str and status):
-        status = _str(status, "NEW")
-    if opened is None:
-        opened = 0
-    elif not (type(opened) is int and 0 <= opened <= MAX_TIMESTAMP):
-        opened = _int(opened, "change.createdOn", MAX_TIMESTAMP)
-    return ChangeRef(project, branch, number, url, status, opened)
+    return ChangeRef(project, branch, _int(change.get("number"), "change.number"),
+                     _str(change.get("url")), _str(change.get("status"), "NEW"),
+                     _int(opened, "change.createdOn", MAX_TIMESTAMP) if opened is not None else 0)
 
 
 def _patchset(obj) -> int:
