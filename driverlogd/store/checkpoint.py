@@ -49,23 +49,22 @@ class Checkpointer:
         if not self._started:
             self._started = True
             _start_thread(self._run, ())
-        if self._wake.locked():
-            try:
-                self._wake.release()
-            except RuntimeError:      # released meanwhile by close()
-                pass
+        self._wake_up()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the thread (after the checkpoint it may be in); again: nothing."""
         if not self._started or self._stopping:
             return
         self._stopping = True
+        self._wake_up()
+        self._done.acquire(timeout=timeout)
+
+    def _wake_up(self):
         if self._wake.locked():
             try:
                 self._wake.release()
-            except RuntimeError:
+            except RuntimeError:      # released meanwhile by the other of nudge/close
                 pass
-        self._done.acquire(timeout=timeout)
 
     def _run(self):
         db = None
