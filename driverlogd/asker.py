@@ -50,14 +50,22 @@ class Asker:
 
     def run(self, stopping) -> None:
         """Ask until `stopping` is set; sleeps until woken or a retry is due."""
+        failures = 0
         while not stopping.is_set():
             self._wake.clear()
             try:
                 self.ask_due()
-            except Exception:      # never let one bad answer stop the asking
+                due = self.store.next_question_due()
+                failures = 0
+            except Exception:      # the store itself failing: never stop the asking
                 log.exception("asking Gerrit failed; retrying later")
-            due = self.store.next_question_due()
-            wait = IDLE if due is None else max(0.0, min(IDLE, due - self.clock()))
+                failures += 1
+            if failures:
+                # The questions' own backoff could not be stored: this one
+                # keeps the asker from querying Gerrit in a loop meanwhile.
+                wait = min(self.retry_max, self.retry_first * 2 ** min(failures - 1, 16))
+            else:
+                wait = IDLE if due is None else max(0.0, min(IDLE, due - self.clock()))
             if wait:
                 # Either wakes it: a stop must not wait out an idle sleep.
                 gevent.wait([self._wake, stopping], timeout=wait, count=1)
@@ -87,7 +95,13 @@ class Asker:
                 if events is None:
                     self._failed(q, "no answer")
                     continue
-                self._record(q, events)
+                try:
+                    self._record(q, events)
+                except Exception as e:     # the store's error (disk full, I/O): it waits
+                    log.error("recording Gerrit's answer on change %s of %s failed: %s",
+                              q.change, q.project, e)
+                    self._failed(q, e)
+                    continue
                 answered += 1
             close = getattr(answers, "close", None)
             if close is not None:
