@@ -122,3 +122,17 @@ def test_an_sqlite_too_old_for_the_store_is_refused_with_a_message(tmp_path, mon
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.23.1")
     with pytest.raises(StoreError, match=r"SQLite 3\.23\.1 is too old: .* needs 3\.24\.0"):
         Store(str(tmp_path / "state.db"))
+
+
+def test_the_asker_reads_due_questions_from_an_index_not_a_sort():
+    s = Store(":memory:")
+    plans = {}
+    for name, read in (("due", lambda: s.questions_due(0, 50)), ("next", s.next_question_due)):
+        sql = []
+        s.db.set_trace_callback(sql.append)      # the statement as the store runs it
+        read()
+        s.db.set_trace_callback(None)
+        plans[name] = " / ".join(r[-1] for r in s.db.execute("EXPLAIN QUERY PLAN " + sql[0]))
+    assert "questions_by_due" in plans["due"] and "TEMP B-TREE" not in plans["due"], plans
+    assert "questions_by_due" in plans["next"], plans
+    s.close()
