@@ -3,6 +3,7 @@ only what changed rewritten (driverlogd/publish/). nginx and the browser on
 it: test_publication_nginx.py."""
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -85,6 +86,15 @@ def test_the_list_and_big_files_are_gzipped_beside(setup):
     gen = current(folder)
     for name in ("api/v1/drivers.json", "static/app.js"):
         assert gzip.decompress((gen / (name + ".gz")).read_bytes()) == (gen / name).read_bytes()
+
+
+def test_a_generation_holds_every_asset_the_dashboard_names(setup):
+    _, pub, folder, _ = setup
+    pub.publish()
+    gen = current(folder)
+    names = re.findall(r'(?:src|href)="/(static/[^"]+)"', (gen / "index.html").read_text())
+    assert "static/live.js" in names
+    assert [n for n in names if not (gen / n).is_file()] == []
 
 
 def test_retired_generations_go_after_the_grace(setup):

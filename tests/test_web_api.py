@@ -1,6 +1,7 @@
 """The /api/v1 JSON API, limits and errors, over a real socket."""
 import gzip
 import json
+import re
 
 import pytest
 
@@ -306,3 +307,13 @@ def test_static_assets_revalidate_but_the_icon_is_kept_a_day(srv):
     assert status == 200 and headers["cache-control"] == "max-age=86400" and b"<svg" in body
     status, headers, _ = request(srv.url, "/static/app.js")
     assert status == 200 and headers["cache-control"] == "no-cache" and headers["etag"]
+
+
+def test_every_asset_the_dashboard_names_is_served(srv):
+    # static/ is served whole: a script split out of app.js needs only its tag.
+    _, _, page = request(srv.url, "/")
+    names = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.decode())
+    assert "/static/live.js" in names
+    for name in names:
+        status, headers, _ = request(srv.url, name)
+        assert status == 200 and headers["etag"], name

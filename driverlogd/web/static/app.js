@@ -1,13 +1,11 @@
-// The dashboard: loads /api/v1/drivers once, then filters, facets and sorts in
-// the browser (10,000 drivers take a few ms), renders rows in pages as they
+// The dashboard: filters, facets and sorts the list live.js loads in the
+// browser (10,000 drivers take a few ms), renders rows in pages as they
 // scroll into view, keeps its state in the URL, and patches in the changed
-// drivers that /api/v1/events pushes (or, on a static server without it,
-// refreshes itself when the list's ETag moves on).
+// drivers live.js brings (or redraws when it loads the whole list again).
 "use strict";
 (function () {
   var DL = window.DL, el = DL.el, $ = function (id) { return document.getElementById(id); };
   var PAGE = 30, rowPx = 30;   // rows at most in a first page; a row's height, last seen
-  var POLL_MS = 1000;          // how often to ask whether the list changed, without SSE
   // style.css's phone layout, where rows are cards and the header is off screen.
   var CARDS = window.matchMedia("(max-width: 760px)");
   var S = {drivers: [], releases: [], gen: null, etag: null, view: [], first: 0, shown: 0, open: null, details: {},
@@ -267,96 +265,19 @@
   }
 
   // ---- data ----------------------------------------------------------------
-  function prepare(d) {
-    d._key = [d.project_id, d.vendor, d.name].map(encodeURIComponent).join("/");
-    d._rel = {};
-    d.releases.forEach(function (r) { d._rel[r.id] = r; });
-    d._relIds = Object.keys(d._rel);
-    d._text = [d.project_id, d.vendor, d.name, d.description || ""].concat(d.maintainers.map(function (m) {
-      return [m.name, m.irc || "", m.launchpad_id || "", m.email || ""].join(" ");
-    })).join("\n").toLowerCase();
-    return d;
+  // (live.js loads it and keeps it current; these draw what it brings)
+  function loaded(live) {
+    var y = window.scrollY;
+    render(live);
+    if (live) {
+      window.scrollTo(0, y);
+      if (S.open) fetchDetail(S.open);
+      status(", updated " + new Date().toLocaleTimeString());
+    }
   }
-  function load(live) {
-    return Promise.all([
-      fetch("/api/v1/drivers", {cache: "no-cache"}).then(function (r) { S.etag = r.headers.get("ETag"); return r.json(); }),
-      fetch("/api/v1/releases", {cache: "no-cache"}).then(function (r) { return r.json(); })
-    ]).then(function (res) {
-      S.drivers = res[0].drivers.map(prepare);
-      S.at = {};   // key -> place in S.drivers, where a pushed row goes
-      S.drivers.forEach(function (d, i) { S.at[d._key] = i; });
-      S.gen = res[0].generation;
-      S.releases = res[1].releases;
-      var y = window.scrollY;
-      render(live);
-      if (live) {
-        window.scrollTo(0, y);
-        if (S.open) fetchDetail(S.open);
-        status(", updated " + new Date().toLocaleTimeString());
-      }
-    }).catch(function () {
-      $("status").textContent = "Could not load the drivers; retrying shortly.";
-      return new Promise(function (ok) { setTimeout(ok, 5000); }).then(function () { return load(live); });
-    });
-  }
-  function fetchDetail(key) {
-    fetch("/api/v1/drivers/" + key, {cache: "no-cache"}).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (x) {
-        if (!x) return;
-        S.details[key] = x;
-        refreshDetail(key);
-      });
-  }
-  // Each change comes as the changed drivers' rows, items of /api/v1/drivers as
-  // of `generation`, covering every change after `since`. The stream opens at
-  // the list's generation, so it starts with what changed while the list came.
-  // A gap, a driver not in the list or a "reload" event: the whole list again.
-  var queued = null;   // rows that came while the list was being fetched again
-  function reload() {
-    if (queued) return;
-    queued = [];
-    load(true).then(function () {
-      var q = queued;
-      queued = null;
-      q.forEach(applyRows);
-    });
-  }
-  function applyRows(x) {
-    if (queued) { queued.push(x); return; }
-    if (x.generation <= S.gen) return;           // the list has these already
-    if (x.since > S.gen) { reload(); return; }   // changes were missed
-    var fresh = x.drivers.map(prepare);
-    if (fresh.some(function (d) { return S.at[d._key] === undefined; })) { reload(); return; }
-    var pairs = fresh.map(function (d) { return [S.drivers[S.at[d._key]], d]; });
-    fresh.forEach(function (d) { S.drivers[S.at[d._key]] = d; });
-    S.gen = x.generation;
-    patch(pairs);
-  }
-  // Where there is no event stream (a static server serving the publication),
-  // ask every POLL_MS whether the list changed: a HEAD with If-None-Match, which
-  // costs the server a 304 until it did.
-  function poll() {
-    var ask = function () {
-      fetch("/api/v1/drivers", {method: "HEAD", cache: "no-store",
-                                headers: S.etag ? {"If-None-Match": S.etag} : {}})
-        .then(function (r) {
-          var tag = r.headers.get("ETag");
-          if (r.status === 200 && tag && tag !== S.etag) return load(true);
-        })
-        .catch(function () {})
-        .then(function () { setTimeout(ask, POLL_MS); });
-    };
-    setTimeout(ask, POLL_MS);
-  }
-  function live() {
-    if (!window.EventSource) { poll(); return; }
-    var es = new EventSource("/api/v1/events" + (typeof S.gen === "number" ? "?since=" + S.gen : ""));
-    var opened = false;
-    es.onopen = function () { opened = true; };
-    es.onerror = function () { if (!opened) { es.close(); poll(); } };   // never opened: no SSE here
-    es.addEventListener("drivers", function (e) { applyRows(JSON.parse(e.data)); });
-    es.addEventListener("reload", reload);
-  }
+  function failed() { $("status").textContent = "Could not load the drivers; retrying shortly."; }
+  var L = DL.live(S, {loaded: loaded, patch: patch, detail: refreshDetail, failed: failed});
+  var fetchDetail = L.fetchDetail;
 
   // ---- events ----------------------------------------------------------------
   function onFilter(e) {
@@ -422,8 +343,8 @@
       }, {rootMargin: "600px"});
       io.observe($("more"));
     }
-    load(false).then(function () {
-      live();
+    L.load(false).then(function () {
+      L.follow();
       if (!S.open) return;
       fetchDetail(S.open);
       var tr = rowOf(S.open);
