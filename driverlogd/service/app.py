@@ -191,22 +191,31 @@ class Service:
         """Bootstrap CI accounts new to the catalog until it completes (they
         leave the pending list), they leave the catalog, or the daemon stops:
         with a failed query, their history would wait for the next start."""
-        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
-        while self._bootstrap(self.recorder.catalog, groups):
-            left = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
-            groups = [p for p in groups if p in left]
-            if not groups:
-                return
-            delay = backoff.next()
+        def left():
+            nonlocal groups
+            pending = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
+            groups = [p for p in groups if p in pending]
+            return groups
+
+        def say(delay):
             log.warning("bootstrap of %d CI account(s) new to the catalog incomplete; "
                         "trying again in %.1f s", len(groups), delay)
-            if self.stopping.wait(delay):
-                return
+        if self._bootstrap(self.recorder.catalog, groups):
+            self._with_backoff(lambda: self._bootstrap(self.recorder.catalog, groups), left, say)
 
     def _bootstrap_until_done(self):
+        self._with_backoff(lambda: self._bootstrap(self.recorder.catalog),
+                           lambda: bootstrap_mod.needs_bootstrap(self.store))
+
+    def _with_backoff(self, attempt, unfinished, say=None):
+        """Both bootstraps' retries: while unfinished(), wait out a backoff and
+        attempt() again; done when the daemon stops or attempt() could not run."""
         backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
-        while bootstrap_mod.needs_bootstrap(self.store):
-            if self.stopping.wait(backoff.next()) or not self._bootstrap(self.recorder.catalog):
+        while unfinished():
+            delay = backoff.next()
+            if say:
+                say(delay)
+            if self.stopping.wait(delay) or not attempt():
                 return
 
     def _ask_gerrit(self, queries):
