@@ -1,7 +1,7 @@
 """driverlogd's wiring: catalog → store → recorder ← stream; web reads the recorder.
 
 Greenlets: the Gerrit stream (after a bootstrap on an empty store, retried
-with backoff while a query of it fails), the asker
+with backoff while a query of it fails: bootstrapping.py), the asker
 (questions the rules could not answer alone), the HTTP server, a ticker
 (metrics, the change feed), the export and the static publication (each
 coalescing its writes), retention (old reports pruned hourly), the systemd
@@ -20,20 +20,20 @@ import gevent.event
 
 from driverlogd import bootstrap as bootstrap_mod
 from driverlogd import catalog as catalog_mod
-from driverlogd import retention, unmerged
+from driverlogd import retention
 from driverlogd.asker import Asker
 from driverlogd.export import Exporter
 from driverlogd.gerrit import quoting
-from driverlogd.gerrit.backoff import Backoff
 from driverlogd.gerrit.config import GerritConfig
 from driverlogd.gerrit.query import GerritQuery
-from driverlogd.gerrit.ssh import GerritError, connect
+from driverlogd.gerrit.ssh import connect
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
 from driverlogd.publish import Publisher
 from driverlogd.readside import gauges
 from driverlogd.readside.live import LiveReadModel
 from driverlogd.recorder import Recorder
+from driverlogd.service.bootstrapping import Bootstraps
 from driverlogd.service.readiness import Readiness
 from driverlogd.service.sdnotify import Notifier
 from driverlogd.store.db import Store, StoreError
@@ -121,6 +121,9 @@ class Service:
                                    max_clock_skew=cfg.max_clock_skew,
                                    backoff_initial=cfg.backoff_initial,
                                    backoff_max=cfg.backoff_max)
+        self.bootstraps = Bootstraps(self.gerrit, self.recorder, self.store, self.metrics,
+                                     self.readiness, self._publish_readiness, self.stopping,
+                                     cfg.bootstrap_limit)
         app = make_app(self.model, self.metrics)
         try:
             self.server = serve(app, cfg.http_host, cfg.http_port,
@@ -163,7 +166,7 @@ class Service:
         """Bootstrap an empty store the batch job's way, then follow the stream."""
         if bootstrap_mod.needs_bootstrap(self.store):
             started = int(time.time())
-            ran = self._bootstrap(self.recorder.catalog)
+            ran = self.bootstraps.run(self.recorder.catalog)
             if self.stopping.is_set():
                 return
             if ran and self.recorder.position() is None:
@@ -172,51 +175,10 @@ class Service:
             if ran and bootstrap_mod.needs_bootstrap(self.store):
                 # Some query failed: the stream goes on meanwhile (recording is
                 # idempotent), and /healthz stays 503 until a retry completes.
-                self._retry = gevent.spawn(self._bootstrap_until_done)
+                self._retry = gevent.spawn(self.bootstraps.until_done)
         else:
-            self._bootstrap_pending()
+            self.bootstraps.pending()
         self.stream.run()
-
-    def _bootstrap_pending(self):
-        """Bootstrap the CI accounts new to the catalog that no bootstrap
-        has read yet (a reload's, cut short), as the reload would have."""
-        pairs, groups = bootstrap_mod.pending(self.store), ci_groups(self.recorder.catalog)
-        bootstrap_mod.drop_pending(self.store, [p for p in pairs if p not in groups])
-        todo = [p for p in pairs if p in groups]
-        if todo:
-            log.info("bootstrapping %d CI account(s) new to the catalog", len(todo))
-            gevent.spawn(self._bootstrap_accounts, todo)
-
-    def _bootstrap_accounts(self, groups):
-        """Bootstrap CI accounts new to the catalog until it completes (they
-        leave the pending list), they leave the catalog, or the daemon stops:
-        with a failed query, their history would wait for the next start."""
-        def left():
-            nonlocal groups
-            pending = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
-            groups = [p for p in groups if p in pending]
-            return groups
-
-        def say(delay):
-            log.warning("bootstrap of %d CI account(s) new to the catalog incomplete; "
-                        "trying again in %.1f s", len(groups), delay)
-        if self._bootstrap(self.recorder.catalog, groups):
-            self._with_backoff(lambda: self._bootstrap(self.recorder.catalog, groups), left, say)
-
-    def _bootstrap_until_done(self):
-        self._with_backoff(lambda: self._bootstrap(self.recorder.catalog),
-                           lambda: bootstrap_mod.needs_bootstrap(self.store))
-
-    def _with_backoff(self, attempt, unfinished, say=None):
-        """Both bootstraps' retries: while unfinished(), wait out a backoff and
-        attempt() again; done when the daemon stops or attempt() could not run."""
-        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
-        while unfinished():
-            delay = backoff.next()
-            if say:
-                say(delay)
-            if self.stopping.wait(delay) or not attempt():
-                return
 
     def _ask_gerrit(self, queries):
         """The asker's queries on one connection of its own: per query, the
@@ -229,109 +191,10 @@ class Service:
         finally:
             conn.close()
 
-    def _connect_for_bootstrap(self, initial):
-        """Connect, waiting out failures (a wrong host key, auth, network) with
-        backoff and saying why (in /healthz too for the `initial` bootstrap),
-        as the stream client does."""
-        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
-        while not self.stopping.is_set():
-            try:
-                return connect(self.gerrit)
-            except GerritError as e:
-                self.metrics.stream_connect_failures.labels(e.reason).inc()
-                delay = backoff.next()
-                log.error("bootstrap: %s; retrying in %.1f s", e, delay)
-                if initial:
-                    self._bootstrap_state(f"{e}; retrying in {delay:.1f} s")
-                self.stopping.wait(delay)
-        return None
-
-    def _bootstrap(self, catalog, groups=None):
-        """The whole bootstrap, or (`groups`) a reload's for CI accounts new to
-        the catalog; see readiness.py for what each means to /healthz.
-        Returns False when stopped before it could run."""
-        initial = groups is None
-        if not initial:
-            self.readiness.account_bootstraps += 1
-            self._publish_readiness()
-        try:
-            ran = self._run_bootstrap(catalog, groups)
-        finally:
-            if not initial:
-                self.readiness.account_bootstraps -= 1
-                self._publish_readiness()
-        if initial and ran:
-            self._bootstrap_state(
-                "incomplete: a query failed (see the log); trying again"
-                if bootstrap_mod.needs_bootstrap(self.store) else None)
-        return ran
-
-    def _run_bootstrap(self, catalog, groups):
-        initial = groups is None
-        conn = self._connect_for_bootstrap(initial)
-        if conn is None:
-            return False
-        if initial:
-            self._bootstrap_state("reading recent merged changes per CI")
-
-        skipped = 0
-
-        def ask(q):
-            nonlocal conn, skipped
-            if conn.closed_because or not conn.transport.is_active():
-                # Gone (Gerrit restarted, the link dropped): every later query
-                # would fail on it too, so the next one connects afresh.
-                conn.close()
-                conn = connect(self.gerrit)
-            client = GerritQuery(self.gerrit, self.metrics, connection=conn)
-            try:
-                return client.page(q)     # a bad row is counted, not the query's end
-            finally:
-                skipped += client.skipped
-
-        def one_page(q):
-            # Its own limit: is all it reads (changes() would page to the end).
-            return [e for change in ask(q)[0] for e in change.events]
-        try:
-            result = bootstrap_mod.bootstrap(catalog, ask, self.recorder, log,
-                                             limit=self.cfg.bootstrap_limit, groups=groups,
-                                             stopping=self.stopping)
-            if result["stopped"]:
-                return True
-            result["skipped"] = skipped
-            log.log(logging.WARNING if skipped else logging.INFO,
-                    "bootstrap done: %(queries)d queries for %(pairs)d CI accounts and "
-                    "repositories, %(failed)d failed, %(events)d events, "
-                    "%(skipped)d answer lines skipped", result)
-            # The reports a replica watching all along holds, on changes not merged.
-            if initial:
-                self._bootstrap_state("reading changes not merged per CI")
-            other = unmerged.read(catalog, one_page, self.recorder, log,
-                                  self.cfg.bootstrap_limit, groups, stopping=self.stopping)
-            log.info("changes not merged: %(queries)d queries, %(failed)d failed, "
-                     "%(events)d events", other)
-            # Done (new accounts: no longer pending) only after both reads: a
-            # daemon killed between them would never read the second (votes, health).
-            if not (result["failed"] or other["failed"] or other["stopped"]):
-                if initial:
-                    bootstrap_mod.mark_done(self.store)
-                else:
-                    bootstrap_mod.drop_pending(self.store, groups)
-        except Exception:
-            log.exception("bootstrap failed; the stream's catch-up goes on from here")
-        finally:
-            conn.close()
-        return True
-
     # -- state, health, periodic work ------------------------------------------
 
     def _stream_state(self, state, reason):
         self.readiness.stream, self.readiness.stream_reason = state, reason
-        self._publish_readiness()
-
-    def _bootstrap_state(self, why):
-        """Why the initial bootstrap is not done yet; None once it is."""
-        self.readiness.bootstrap = why
         self._publish_readiness()
 
     def _publish_readiness(self):
@@ -388,7 +251,7 @@ class Service:
         if new_groups:
             log.info("bootstrapping %d CI account(s) new to the catalog", len(new_groups))
             bootstrap_mod.add_pending(self.store, new_groups)
-            gevent.spawn(self._bootstrap_accounts, new_groups)
+            gevent.spawn(self.bootstraps.accounts, new_groups)
         self.notifier.ready(f"serving {len(catalog.drivers)} drivers")
         return True
 
