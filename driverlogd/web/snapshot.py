@@ -327,7 +327,11 @@ class Snapshots:
         where nothing changed, so a rebuild does not hold a second copy of
         every record, nor scatter new ones among the old ones' free memory."""
         names = {p.id: p.name for p in catalog.projects}
-        records, by_key, shared = [], {}, {}
+        records, shared = [], {}
+        # The same catalog: the same index. Not made anew: a full rebuild under
+        # a burst made 10,000 new ints while the old ones lived, and freeing
+        # those left their blocks scattered among longer-lived ones.
+        by_key = old.by_key if old is not None else {}
         for i, d in enumerate(catalog.drivers):
             if i and i % YIELD_EVERY == 0:
                 pause()
@@ -336,7 +340,8 @@ class Snapshots:
             if was is not None and was.parts == rec.parts:
                 rec = was
             records.append(rec)
-            by_key[d.key] = i
+            if old is None:
+                by_key[d.key] = i
         self.full_builds += 1
         self._epoch += 1
         # Long-lived, acyclic objects: keep the cyclic GC from rescanning them
