@@ -95,7 +95,7 @@ class BodyCache:
         return v
 
     def put(self, key, value, token=None):
-        """`token`: the snapshot's the body was made from, key[0]."""
+        """`token`: that of the snapshot the body was made from (key[0])."""
         if token is not None and token not in self.tokens:
             self.tokens.append(token)
             if len(self.tokens) > self.KEEP_TOKENS:
