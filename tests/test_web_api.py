@@ -317,3 +317,24 @@ def test_every_asset_the_dashboard_names_is_served(srv):
     for name in names:
         status, headers, _ = request(srv.url, name)
         assert status == 200 and headers["etag"], name
+
+
+def test_body_cache_drops_the_bodies_of_older_snapshots():
+    cache = BodyCache(1000)
+    cache.put(("static", "/x"), b"s" * 10)                     # not a snapshot's: kept
+    for token in ("t1", "t2", "t3"):
+        cache.put((token, "/a", ""), b"a" * 10, token)
+        cache.put((token, "/a", "", "gzip"), (b"g", "application/json", []), token)
+    assert [k[0] for k in cache.items] == ["static", "t2", "t2", "t3", "t3"]
+    assert cache.size == 10 + 2 * 11
+
+
+def test_a_polled_list_keeps_no_body_of_an_old_snapshot(srv, rm):
+    # A tab polling a filtered list while verdicts come in: only the bodies
+    # of the newest snapshots stay (each generation's token is in its keys).
+    for i in range(5):
+        rm.set_verdict(ACME, "Kilo", bool(i % 2), "Build %d" % i)
+        request(srv.url, "/api/v1/drivers?vendor=Acme")
+        request(srv.url, "/api/v1/drivers?vendor=Acme", headers={"Accept-Encoding": "gzip"})
+    tokens = {k[0] for k in srv.app.cache.items}
+    assert len(tokens) <= 2 and srv.app.snapshots.current().token in tokens

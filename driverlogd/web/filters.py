@@ -1,4 +1,5 @@
 """Query strings → validated filters; filtering, sorting and facets. Pure."""
+import operator
 import urllib.parse
 
 from driverlogd.verdict import STATES
@@ -108,21 +109,19 @@ def sort_records(records, params):
     return out
 
 
-def _default_order(rec):
-    return rec.sort[0]
-
-
 def _first_maintainer(rec):
     m = rec.driver.maintainers
     return m[0].name.lower() if m else "\uffff"
 
 
-# What each key sorts by; snapshot.Record.sort is (rank, state, last vote,
-# pass rate, votes).
-SORT_BY = {"project_id": lambda r: r.project_l, "vendor": lambda r: r.vendor_l,
-           "name": lambda r: r.driver.name.lower(), "description": lambda r: r.desc_l,
-           "state": lambda r: r.sort[1], "last_vote": lambda r: r.sort[2],
-           "pass_rate": lambda r: r.sort[3], "votes": lambda r: r.sort[4],
+# What each key sorts by (snapshot.Record's attributes).
+_default_order = operator.attrgetter("rank")
+SORT_BY = {"project_id": operator.attrgetter("project_l"),
+           "vendor": operator.attrgetter("vendor_l"),
+           "name": lambda r: r.driver.name.lower(), "description": operator.attrgetter("desc_l"),
+           "state": operator.attrgetter("state_order"),
+           "last_vote": operator.attrgetter("last_vote"),
+           "pass_rate": operator.attrgetter("pass_rate"), "votes": operator.attrgetter("votes"),
            "maintainers": _first_maintainer}
 assert set(SORT_BY) == set(SORT_KEYS)
 

@@ -72,12 +72,21 @@ class BodyCache:
     polling scripts, cost a dictionary lookup. Bounded by the bytes of the
     bodies held: a value is a body, or a tuple whose first item is the body.
     One body may fill the bound (the plain whole list at 10,000 drivers,
-    12 MB, flushing the rest); a larger one is not kept."""
+    12 MB, flushing the rest); a larger one is not kept.
+
+    A body made from a snapshot is put with its token, which its key holds:
+    once two newer snapshots have put bodies, no request can ask for it again,
+    and it is dropped. Else a tab polling a filtered list left a dead body a
+    second (~4 KB, with its key and headers outside the bound) until the
+    16 MB bound filled."""
+
+    KEEP_TOKENS = 2     # the current snapshot, and the one served during its rebuild
 
     def __init__(self, max_bytes=16 << 20):
         self.max_bytes = max_bytes
         self.size = 0
         self.items = collections.OrderedDict()
+        self.tokens = collections.deque()   # newest last: whose bodies are kept
 
     def get(self, key):
         v = self.items.get(key)
@@ -85,7 +94,12 @@ class BodyCache:
             self.items.move_to_end(key)
         return v
 
-    def put(self, key, value):
+    def put(self, key, value, token=None):
+        """`token`: that of the snapshot the body was made from (key[0])."""
+        if token is not None and token not in self.tokens:
+            self.tokens.append(token)
+            if len(self.tokens) > self.KEEP_TOKENS:
+                self._drop_token(self.tokens.popleft())
         n = _size(value)
         if n > self.max_bytes:
             return
@@ -98,15 +112,19 @@ class BodyCache:
             _, v = self.items.popitem(last=False)
             self.size -= _size(v)
 
+    def _drop_token(self, token):
+        for key in [k for k in self.items if isinstance(k, tuple) and k[0] == token]:
+            self.size -= _size(self.items.pop(key))
+
 
 def _size(value):
     return len(value[0] if isinstance(value, tuple) else value)
 
 
-def gzip_body(cache, key, body, meta=()):
+def gzip_body(cache, key, body, meta=(), token=None):
     """The gzip copy of `body`, cached under `key` as (gzip, *meta)."""
     hit = cache.get(key)
     if hit is None:
         hit = (gzip.compress(body, compresslevel=5, mtime=0),) + tuple(meta)
-        cache.put(key, hit)
+        cache.put(key, hit, token)
     return hit[0]

@@ -77,7 +77,7 @@ class Record:
     bytes for every driver, so one object serves them all; a new verdict makes
     one small part anew instead of a whole fragment."""
     __slots__ = ("driver", "parts", "project_l", "vendor_l", "desc_l", "text", "state",
-                 "release_ids", "sort")
+                 "release_ids", "rank", "state_order", "last_vote", "pass_rate", "votes")
 
     def __init__(self, catalog, driver, status, show_emails, project_names, shared=None,
                  like=None):
@@ -151,9 +151,13 @@ class Record:
         # What filters.sort_records reads: the catalog's default order (a rank
         # shared by every snapshot of the catalog), then what changes with
         # votes. Names and maintainers are lower-cased when sorted by (rarely).
-        self.sort = (_ranks(catalog).get(driver.key, 0), STATE_ORDER.get(state, 9),
-                     lv if lv is not None else float("-inf"),
-                     pr if pr is not None else -1.0, health["votes"])
+        # Slots, not a tuple: 48 bytes less a record, and one object fewer
+        # made (and left behind) each time a driver's record is rebuilt.
+        self.rank = _ranks(catalog).get(driver.key, 0)
+        self.state_order = STATE_ORDER.get(state, 9)
+        self.last_vote = lv if lv is not None else _NEVER
+        self.pass_rate = pr if pr is not None else -1.0
+        self.votes = health["votes"]
 
     @property
     def frag(self) -> bytes:
@@ -168,6 +172,7 @@ class Record:
         return json.loads(self.frag)
 
 
+_NEVER = float("-inf")      # the last vote of a driver without votes, as sorted
 _EMPTY_CELLS: dict = {}    # a release without a verdict: few distinct ones, kept for good
 
 
@@ -327,7 +332,11 @@ class Snapshots:
         where nothing changed, so a rebuild does not hold a second copy of
         every record, nor scatter new ones among the old ones' free memory."""
         names = {p.id: p.name for p in catalog.projects}
-        records, by_key, shared = [], {}, {}
+        records, shared = [], {}
+        # The same catalog: the same index. Not made anew: a full rebuild under
+        # a burst made 10,000 new ints while the old ones lived, and freeing
+        # those left their blocks scattered among longer-lived ones.
+        by_key = old.by_key if old is not None else {}
         for i, d in enumerate(catalog.drivers):
             if i and i % YIELD_EVERY == 0:
                 pause()
@@ -336,7 +345,8 @@ class Snapshots:
             if was is not None and was.parts == rec.parts:
                 rec = was
             records.append(rec)
-            by_key[d.key] = i
+            if old is None:
+                by_key[d.key] = i
         self.full_builds += 1
         self._epoch += 1
         # Long-lived, acyclic objects: keep the cyclic GC from rescanning them

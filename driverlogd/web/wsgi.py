@@ -219,20 +219,26 @@ class App:
                 return resp
             if not (req.accepts_gzip() and len(resp.body) >= GZIP_MIN):
                 # For a gzip client only the gzip copy is kept (_with_etag).
-                self.cache.put(key, (resp.body, resp.headers[0][1], resp.headers[1:]))
+                self.cache.put(key, (resp.body, resp.headers[0][1], resp.headers[1:]),
+                               snap.token)
         return self._with_etag(req, resp, etag, key)
 
     def _conditional(self, req, snap, resp):
-        return self._with_etag(req, resp, 'W/"%s"' % snap.token) if resp.status == 200 else resp
+        if resp.status != 200:
+            return resp
+        return self._with_etag(req, resp, 'W/"%s"' % snap.token,
+                               (snap.token, req.raw_path, req.query))
 
     def _with_etag(self, req, resp, etag, cache_key=None, gzipped=False):
-        """`gzipped`: resp.body is already the gzip copy."""
+        """`cache_key`: a snapshot's body, (token, path, query); `gzipped`:
+        resp.body is already the gzip copy."""
         if etag in req.header("If-None-Match"):
             return Response(304, b"", resp.headers[0][1], [("ETag", etag)])
         if not gzipped and req.accepts_gzip() and len(resp.body) >= GZIP_MIN:
             key = (cache_key or (etag, req.raw_path, req.query)) + ("gzip",)
             resp.body = gzip_body(self.cache, key, resp.body,
-                                  (resp.headers[0][1], resp.headers[1:]))
+                                  (resp.headers[0][1], resp.headers[1:]),
+                                  cache_key[0] if cache_key else None)
             gzipped = True
         resp.header("ETag", etag).header("Vary", "Accept-Encoding")
         if not any(k == "Cache-Control" for k, _ in resp.headers):
