@@ -15,6 +15,8 @@ command -v ssh-keyscan >/dev/null 2>&1 || need="$need openssh-client"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 # nginx serves the static publication in its test and bench (never as a system service).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$need nginx"
+# haproxy runs the shipped replica config in its test (never as a system service).
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need="$need haproxy"
 # `--bench` (make bench): also wrk, a C load generator. Python clients have a
 # p99 of ~20 ms of their own on a 2-core machine: too coarse for a 10 ms goal.
 if [ "${1:-}" = "--bench" ]; then
