@@ -11,6 +11,7 @@ import subprocess
 import time
 
 from tests import processes
+from tests.service_support import free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SITE = REPO / "config" / "nginx" / "driverlog-publication.conf"
@@ -19,12 +20,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 def available():
     return os.access(NGINX, os.X_OK)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Nginx:

@@ -4,6 +4,7 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,12 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "default_data.json"
 # The console script, as systemd's ExecStart runs it.
 DRIVERLOGD = pathlib.Path(sys.executable).with_name("driverlogd")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):

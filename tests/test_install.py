@@ -16,7 +16,7 @@ import pytest
 
 from driverlogd.standin import StandIn, generate_key
 from tests import processes
-from tests.service_support import REPO, wait_for
+from tests.service_support import REPO, free_port, wait_for
 
 README = REPO / "README.md"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -51,12 +51,6 @@ class Root:
             path = self(os.readlink(path))
         interpreter = path.read_text().splitlines()[0][2:].split()
         return [str(self(interpreter[0])), *interpreter[1:], str(path)]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(argv, **kw):

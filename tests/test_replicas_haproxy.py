@@ -6,28 +6,17 @@ import os
 import shutil
 import socket
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
-from tests.service_support import REPO, Daemon, small_catalog, wait_for
+from tests.replica_support import CI, NOVA, PASS, QUERY, QUICK, answered, get, listening
+from tests.service_support import REPO, Daemon, free_port, small_catalog, wait_for
 
 CFG = REPO / "config" / "haproxy" / "driverlog-replicas.cfg"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-NOVA, CI = "openstack/nova", "acme-compute-ci"
-PASS = "Build succeeded.\n\n- acme-nova-vgpu https://ci.acme.example/logs/%d/ : SUCCESS in 41m"
-QUICK = ", backoff_initial: 0.05, backoff_max: 0.5"
-QUERY = "/api/v1/drivers?vendor=Acme%20Compute"
 
 pytestmark = pytest.mark.skipif(not os.access(HAPROXY, os.X_OK),
                                 reason="haproxy not installed; make test installs it")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def replace(text, old, new):
@@ -63,16 +52,8 @@ class HAProxy:
             self.proc = subprocess.Popen(args + ["-db"], stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         Daemon.started.append(self.proc)    # killed with the test's daemons, whatever happens
-        wait_for(self._listening, 10, what="haproxy to listen")
+        wait_for(lambda: listening(self.proc, self.port, self.log), 10, what="haproxy to listen")
         self.url = f"http://127.0.0.1:{self.port}"
-
-    def _listening(self):
-        assert self.proc.poll() is None, self.log.read_text()
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-            return True
-        except OSError:
-            return False
 
     def states(self):
         """{server: status} of the backend, as HAProxy's own checks see it."""
@@ -85,23 +66,6 @@ class HAProxy:
         header = lines[0].lstrip("# ").split(",")
         rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
         return {r["svname"]: r["status"] for r in rows if r["pxname"] == "driverlog"}
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def answered(daemon):
-    """How many /api/v1 requests the daemon has answered (HAProxy's checks ask
-    /healthz, which is counted apart)."""
-    for line in daemon.get("/metrics")[1].decode().splitlines():
-        if line.startswith('driverlog_http_request_duration_seconds_count{handler="api_v1"}'):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def test_the_shipped_file_passes_haproxys_own_check():

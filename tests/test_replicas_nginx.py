@@ -7,29 +7,18 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
-from tests.service_support import REPO, Daemon, small_catalog, wait_for
+from tests.replica_support import CI, NOVA, PASS, QUERY, QUICK, answered, get, listening
+from tests.service_support import REPO, Daemon, free_port, small_catalog, wait_for
 
 SITE = REPO / "config" / "nginx" / "driverlog-replicas.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-NOVA, CI = "openstack/nova", "acme-compute-ci"
-PASS = "Build succeeded.\n\n- acme-nova-vgpu https://ci.acme.example/logs/%d/ : SUCCESS in 41m"
-QUICK = ", backoff_initial: 0.05, backoff_max: 0.5"
 
 pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK),
                                 reason="nginx not installed; make test installs it")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nginx(folder: pathlib.Path, primary: int, standby: int):
@@ -57,31 +46,8 @@ def nginx(folder: pathlib.Path, primary: int, standby: int):
                             start_new_session=True)
     Daemon.started.append(proc)        # killed with the test's daemons, whatever happens
 
-    def up():
-        assert proc.poll() is None, (folder / "error.log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return True
-        except OSError:
-            return False
-    wait_for(up, 10, what="nginx to listen")
+    wait_for(lambda: listening(proc, port, folder / "error.log"), 10, what="nginx to listen")
     return f"http://127.0.0.1:{port}"
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def answered(daemon):
-    """How many /api/v1 requests the daemon has answered."""
-    for line in daemon.get("/metrics")[1].decode().splitlines():
-        if line.startswith('driverlog_http_request_duration_seconds_count{handler="api_v1"}'):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def test_readers_go_to_the_primary_only_while_it_is_caught_up(tmp_path, standin):
@@ -100,7 +66,7 @@ def test_readers_go_to_the_primary_only_while_it_is_caught_up(tmp_path, standin)
     assert primary.get("/healthz")[0] == 503
     url = nginx(tmp_path / "nginx", primary.port, standby.port)
 
-    status, body = get(url + "/api/v1/drivers?vendor=Acme%20Compute")
+    status, body = get(url + QUERY)
     assert status == 200 and b'"result":true' in body       # the standby's verdict
     assert answered(primary) == 0
     assert get(url + "/healthz")[0] == 200      # a caught-up replica answers it
@@ -110,10 +76,10 @@ def test_readers_go_to_the_primary_only_while_it_is_caught_up(tmp_path, standin)
     wait_for(lambda: get(url + "/api/v1/drivers")[0] == 200 and answered(primary) > 0,
              what="nginx to send readers to the primary")     # after the 1 s cache
     before = answered(standby), answered(primary)
-    assert get(url + "/api/v1/drivers?vendor=Acme%20Compute")[0] == 200
+    assert get(url + QUERY)[0] == 200
     assert (answered(standby), answered(primary)) == (before[0], before[1] + 1)
 
     primary.stop(signal.SIGKILL)                # ... and dies: the standby answers
-    status, body = get(url + "/api/v1/drivers?vendor=Acme%20Compute")
+    status, body = get(url + QUERY)
     assert status == 200 and b'"result":true' in body
     assert answered(standby) == before[0] + 1
