@@ -133,8 +133,9 @@ class CI:
     failure_pattern: str
     # Where the text that every match of each pattern holds ends (see
     # verdict.ci_report.cuts, which works it out when the recorder installs
-    # the catalog, or at first use, and keeps it here; -1: not yet). Two small ints a CI, where a cache of its
-    # own missed on every report at 10,000 drivers.
+    # the catalog, or at first use, and keeps it here; -1: not yet). Two
+    # small ints a CI, where a cache of its own missed on every report at
+    # 10,000 drivers.
     success_cut: int = dataclasses.field(default=-1, init=False, repr=False, compare=False)
     failure_cut: int = dataclasses.field(default=-1, init=False, repr=False, compare=False)
 

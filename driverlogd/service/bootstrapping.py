@@ -48,31 +48,23 @@ class Bootstraps:
         """Bootstrap CI accounts new to the catalog until it completes (they
         leave the pending list), they leave the catalog, or the daemon stops:
         with a failed query, their history would wait for the next start."""
-        def left():
-            nonlocal groups
-            pending = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
-            groups = [p for p in groups if p in pending]
-            return groups
-
-        def say(delay):
+        backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
+        while self.run(self.recorder.catalog, groups):
+            left = set(bootstrap_mod.pending(self.store)) & set(ci_groups(self.recorder.catalog))
+            groups = [p for p in groups if p in left]
+            if not groups:
+                return
+            delay = backoff.next()
             log.warning("bootstrap of %d CI account(s) new to the catalog incomplete; "
                         "trying again in %.1f s", len(groups), delay)
-        if self.run(self.recorder.catalog, groups):
-            self._with_backoff(lambda: self.run(self.recorder.catalog, groups), left, say)
+            if self.stopping.wait(delay):
+                return
 
     def until_done(self):
-        self._with_backoff(lambda: self.run(self.recorder.catalog),
-                           lambda: bootstrap_mod.needs_bootstrap(self.store))
-
-    def _with_backoff(self, attempt, unfinished, say=None):
-        """Both bootstraps' retries: while unfinished(), wait out a backoff and
-        attempt() again; done when the daemon stops or attempt() could not run."""
+        """The whole bootstrap again, with backoff, until a run completes."""
         backoff = Backoff(self.gerrit.backoff_initial, self.gerrit.backoff_max)
-        while unfinished():
-            delay = backoff.next()
-            if say:
-                say(delay)
-            if self.stopping.wait(delay) or not attempt():
+        while bootstrap_mod.needs_bootstrap(self.store):
+            if self.stopping.wait(backoff.next()) or not self.run(self.recorder.catalog):
                 return
 
     def _connect(self, initial):
