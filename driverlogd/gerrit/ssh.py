@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple, Union
 
 import paramiko
 
+from .channel_buffer import ChannelBuffer
 from .config import GerritConfig
 from .lines import BadLine, LineSplitter
 
@@ -150,6 +151,7 @@ class Connection:
             try:
                 chan = self.transport.open_session(timeout=timeout,
                                                   max_packet_size=MAX_PACKET_SIZE)
+                chan.in_buffer = ChannelBuffer()     # before the command: nothing came yet
                 chan.exec_command(command)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise dl.error(e) from None
