@@ -6,7 +6,7 @@ import time
 
 from driverlogd.gerrit.events import CommentAdded, Unused
 from driverlogd.gerrit.lines import BadLine, decode
-from driverlogd.gerrit.stream import READ_BYTES, StreamClient, _gather
+from driverlogd.gerrit.stream import BATCH_BYTES, READ_BYTES, StreamClient, _arrived
 from driverlogd.metrics import EVENT_TYPES, Metrics
 from driverlogd.recorder import Recorder
 from driverlogd.store import Store
@@ -90,7 +90,7 @@ def test_what_orjson_refuses_json_still_reads():
 
 
 class _Channel:
-    """What _gather reads of paramiko's Channel: parts already buffered."""
+    """What _arrived reads of paramiko's Channel: parts already buffered."""
 
     def __init__(self, parts):
         self.parts = list(parts)
@@ -100,15 +100,22 @@ class _Channel:
 
     def recv(self, n):
         part = self.parts.pop(0)
-        assert len(part) <= n
-        return part
+        if len(part) > n:       # as paramiko: at most n, the rest stays buffered
+            self.parts.insert(0, part[n:])
+        return part[:n]
 
 
-def test_a_read_takes_what_is_buffered_and_never_waits():
+def test_a_batch_takes_what_is_buffered_and_never_waits():
     chan = _Channel([b"b\n", b"c\n"])
-    assert _gather(chan, b"a\n") == b"a\nb\nc\n"
-    assert _gather(_Channel([]), b"lone\n") == b"lone\n"
-    assert _gather(_Channel([b"x"]), b"") == b""          # end of stream stays one
-    big = b"x" * (READ_BYTES - 10)
-    chan = _Channel([b"y" * 10, b"z"])
-    assert _gather(chan, big) == big + b"y" * 10 and chan.parts == [b"z"]
+    assert list(_arrived(chan, b"a\n")) == [b"a\n", b"b\n", b"c\n"]
+    assert list(_arrived(_Channel([]), b"lone\n")) == [b"lone\n"]
+    # Up to BATCH_BYTES in all, each read at most READ_BYTES; the rest waits.
+    chan = _Channel([b"y" * READ_BYTES] * (BATCH_BYTES // READ_BYTES) + [b"z"])
+    parts = list(_arrived(chan, b"x" * 10))
+    assert sum(map(len, parts)) == BATCH_BYTES and chan.parts == [b"y" * 10, b"z"]
+
+
+def test_each_part_is_parsed_before_the_next_is_read():
+    chan = _Channel([b"b\n", b"c\n"])
+    parts = _arrived(chan, b"a\n")
+    assert next(parts) == b"a\n" and chan.parts == [b"b\n", b"c\n"]

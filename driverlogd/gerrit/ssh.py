@@ -71,6 +71,10 @@ def _keepalive(sock: socket.socket, idle: float, dead_after: float) -> None:
 # for 32 KiB; OpenSSH accepts 256 KiB): per packet, paramiko's Python costs
 # more than the decryption, so a burst of events reads ~2x cheaper.
 MAX_PACKET_SIZE = 1 << 18
+# What the server may send ahead of our reads (paramiko's default is 2 MB): a
+# stream burst reaches the recorder as one transaction of up to
+# stream.BATCH_BYTES only if that much can be on its way meanwhile.
+WINDOW_SIZE = 1 << 23
 # Ciphers to ask for first where the server has them: AES-GCM authenticates
 # as it decrypts, one C call a packet instead of AES-CTR plus a separate HMAC.
 _FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
@@ -150,7 +154,8 @@ class Connection:
         with self.deadline(timeout, f"starting {command!r}") as dl:
             try:
                 chan = self.transport.open_session(timeout=timeout,
-                                                  max_packet_size=MAX_PACKET_SIZE)
+                                                  max_packet_size=MAX_PACKET_SIZE,
+                                                  window_size=WINDOW_SIZE)
                 chan.in_buffer = ChannelBuffer()     # before the command: nothing came yet
                 chan.exec_command(command)
             except (paramiko.SSHException, OSError, EOFError) as e:
