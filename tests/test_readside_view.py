@@ -51,3 +51,23 @@ def test_every_drivers_votes_are_one_array_of_a_slot_each():
             view.add_vote(key, i, 1_700_000_000 + i, True)
     assert len(view._votes) == 3 * (2 + 2 * 20)
     assert [len(view.recent(k)) for k in (A, B, C)] == [20, 20, 20]
+
+
+def test_a_verdict_change_replaces_the_drivers_mapping_never_changes_it():
+    """The live model's diff keeps the mapping it saw and skips a driver whose
+    mapping is the same object: a change must come as a new one."""
+    view, key = View(), ("nova", "Acme", "A")
+    v1 = {"result": True, "timestamp": 10, "change": 1, "patchset": 1}
+    view.set_verdict(key, "Epoxy", v1)
+    seen = view.verdicts[key]
+    view.add_vote(key, 7, 20, False)
+    assert view.verdicts[key] is seen           # votes alone leave it
+    view.set_verdict(key, "Flamingo", dict(v1, result=False))
+    assert view.verdicts[key] is not seen and seen == {"Epoxy": v1}
+    seen = view.verdicts[key]
+    view.set_verdict(key, "Epoxy", None)
+    assert view.verdicts[key] is not seen and set(seen) == {"Epoxy", "Flamingo"}
+    assert set(view.verdicts[key]) == {"Flamingo"}
+    seen = view.verdicts[key]
+    view.set_verdict(key, "Epoxy", None)        # nothing to remove: nothing changes
+    assert view.verdicts[key] is seen

@@ -40,7 +40,8 @@ class LiveReadModel:
         self._all_changed_at = 0
         self._listeners = []
         recorder.add_listener(self._bump)
-        # What the last diff saw: key -> state, key -> {release: (result, url, ts)}.
+        # What the last diff saw: key -> state, key -> the view's verdicts
+        # mapping (release -> detail; replaced, never changed, on a change).
         # The baseline is the state at start: whatever changes after, even
         # before the first diff, is a change.
         self._states, self._results = {}, {}
@@ -136,7 +137,8 @@ class LiveReadModel:
         looked = []
         for key, state, results, last in rec.look(now, keys):
             results = results or NO_RESULTS
-            looked.append((key, seen_states.get(key), state, seen_results.get(key, {}), results))
+            looked.append((key, seen_states.get(key), state, seen_results.get(key, NO_RESULTS),
+                           results))
             self._states[key], self._results[key] = state, results
             if state in ACTIVE and last is not None:
                 self._full_at = min(self._full_at, silent_after(last, rec.stale_after) + 1)
@@ -153,11 +155,14 @@ class LiveReadModel:
         for key, old, new, old_results, results in self._look(keys, now):
             if old != new:
                 found.append((key, None, old, new, now, None))
-            for release, (result, url, ts) in results.items():
+            if results is old_results:       # the same mapping: no verdict changed
+                continue
+            for release, v in results.items():
                 before = old_results.get(release)
-                if before is None or before[0] != result:
-                    found.append((key, release, _state(before and before[0]), _state(result),
-                                  ts or now, url))
+                if before is None or before["result"] != v["result"]:
+                    found.append((key, release, _state(before and before["result"]),
+                                  _state(v["result"]), v.get("timestamp") or now,
+                                  v.get("review_url")))
         if found:
             with self._lock:
                 # Our own bump (the web layer re-renders by it) is no news to the

@@ -71,23 +71,19 @@ class Reads:
                     for d in self.catalog.drivers}
 
     def look(self, now: float, keys=None) -> List[tuple]:
-        """(key, state, {release: (result, review_url, timestamp)}, last vote
-        time or None) of every catalog driver, or of those of `keys`: what the
-        live model's diff compares, read in one hold of the lock (thousands of
-        drivers a tick under a burst, where each took it three times)."""
+        """(key, state, {release: verdict detail} or None, last vote time or
+        None) of every catalog driver, or of those of `keys`: what the live
+        model's diff compares, read in one hold of the lock (thousands of
+        drivers a tick under a burst, where each took it three times). The
+        verdicts are the view's own mapping, which is replaced, never changed,
+        when a verdict changes: read-only, and the same object while unchanged."""
         with self.lock:
             view, by_key = self.view, self.catalog.by_key
             drivers = self.catalog.drivers if keys is None else \
                 [by_key[k] for k in keys if k in by_key]
-            out = []
-            for d in drivers:
-                key = d.key
-                verdicts = view.verdicts.get(key)
-                out.append((key, view.state(key, d.ci is not None, now),
-                            {release: (v["result"], v.get("review_url"), v.get("timestamp"))
-                             for release, v in verdicts.items()} if verdicts else None,
-                            view.last_vote(key)))
-            return out
+            return [(d.key, view.state(d.key, d.ci is not None, now),
+                     view.verdicts.get(d.key) or None, view.last_vote(d.key))
+                    for d in drivers]
 
     def last_vote(self, key: DriverKey) -> Optional[int]:
         with self.lock:

@@ -19,7 +19,8 @@ class View:
                  last_n: int = DEFAULT_WINDOW_VOTES):
         self.stale_after = stale_after
         self.last_n = last_n
-        # key -> release id -> verdict detail (see Reads.verdicts)
+        # key -> release id -> verdict detail (see Reads.verdicts); replaced,
+        # never changed in place (set_verdict)
         self.verdicts: Dict[DriverKey, Dict[str, dict]] = {}
         # The newest `last_n` votes of every driver, in one array of 8-byte
         # ints: a slot of 2 + 2 * last_n per driver that has votes (`_slots`:
@@ -40,10 +41,15 @@ class View:
         self._votes = array("q")
 
     def set_verdict(self, key: DriverKey, release: str, verdict: Optional[dict]):
+        # A new mapping per change, never one changed in place: whoever kept
+        # the old one (the live model's diff) knows by identity that nothing
+        # changed, for the thousands of drivers a burst only gave votes.
+        old = self.verdicts.get(key)
         if verdict is None:
-            self.verdicts.get(key, {}).pop(release, None)
+            if old and release in old:
+                self.verdicts[key] = {r: v for r, v in old.items() if r != release}
         else:
-            self.verdicts.setdefault(key, {})[release] = verdict
+            self.verdicts[key] = {**old, release: verdict} if old else {release: verdict}
 
     def add_vote(self, key: DriverKey, comment_id: int, ts: int, passed: bool):
         code = int(ts) * 2 + bool(passed)     # ordered as (ts, passed)
