@@ -63,9 +63,9 @@ log = logging.getLogger(__name__)
 CATCHUP_BATCH = 500     # events a transaction during catch-up
 # One transaction takes the lines of all that has arrived, read a MB at a time
 # and parsed as it comes, up to BATCH_BYTES: under a burst paramiko buffers up
-# to its 2 MB window while we work. A 64 KiB read meant a commit per ~50
-# events; at 10,000 drivers a CI report writes index pages all over the store,
-# so fewer, larger commits write each page fewer times.
+# to the channel's window (ssh.WINDOW_SIZE) while we work. A 64 KiB read meant
+# a commit per ~50 events; at 10,000 drivers a CI report writes index pages all
+# over the store, so fewer, larger commits write each page fewer times.
 READ_BYTES = 1 << 20
 BATCH_BYTES = 1 << 22
 
