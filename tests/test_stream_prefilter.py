@@ -1,9 +1,10 @@
 """The stream's fast path: lines no driver cares about are screened before a
 full parse and reach the recorder as Unused (their time moves the position),
-while every bad line is still counted; what is buffered goes on in one read."""
+while every bad line is still counted; what has arrived goes on in one batch."""
 import json
 import time
 
+from driverlogd.gerrit import stream
 from driverlogd.gerrit.events import CommentAdded, Unused
 from driverlogd.gerrit.lines import BadLine, decode
 from driverlogd.gerrit.stream import BATCH_BYTES, READ_BYTES, StreamClient, _arrived
@@ -119,3 +120,13 @@ def test_each_part_is_parsed_before_the_next_is_read():
     chan = _Channel([b"b\n", b"c\n"])
     parts = _arrived(chan, b"a\n")
     assert next(parts) == b"a\n" and chan.parts == [b"b\n", b"c\n"]
+
+
+def test_the_hub_polls_between_parts(monkeypatch):
+    """Each look for another part lets the hub poll its sockets (a timer,
+    not a bare sleep(0)), so HTTP is answered while a burst is gathered."""
+    looks = []
+    monkeypatch.setattr(stream, "pause", lambda: looks.append(1))
+    chan = _Channel([b"b\n", b"c\n"])
+    assert list(_arrived(chan, b"a\n")) == [b"a\n", b"b\n", b"c\n"]
+    assert len(looks) == 3        # before each of the two parts, and before finding none
