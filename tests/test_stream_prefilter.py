@@ -123,10 +123,13 @@ def test_each_part_is_parsed_before_the_next_is_read():
 
 
 def test_the_hub_polls_between_parts(monkeypatch):
-    """Each look for another part lets the hub poll its sockets (a timer,
-    not a bare sleep(0)), so HTTP is answered while a burst is gathered."""
+    """Before each further part of a burst the hub polls its sockets (a
+    timer, not a bare sleep(0)), so HTTP is answered while a burst is
+    gathered; a lone event waits for no timer."""
     looks = []
     monkeypatch.setattr(stream, "pause", lambda: looks.append(1))
     chan = _Channel([b"b\n", b"c\n"])
     assert list(_arrived(chan, b"a\n")) == [b"a\n", b"b\n", b"c\n"]
-    assert len(looks) == 3        # before each of the two parts, and before finding none
+    assert len(looks) == 2        # before each of the two further parts
+    looks.clear()
+    assert list(_arrived(_Channel([]), b"lone\n")) == [b"lone\n"] and not looks

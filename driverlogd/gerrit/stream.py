@@ -74,18 +74,19 @@ BATCH_BYTES = 1 << 22
 def _arrived(chan, data: bytes):
     """`data`, then each part that has already arrived, up to BATCH_BYTES in
     all. The transport (a greenlet in the daemon) moves what the socket holds
-    into the channel only when we yield, and the hub answers HTTP only when it
-    polls: so a pause a part (yielding.pause; a bare sleep(0) loop left HTTP
-    waiting for the whole batch, p99 ~420 ms under a CI-heavy flood), never a
-    wait for data, so a lone event goes on at once. A generator: each part is
-    parsed before the next is read, so a batch never holds more than one
-    part's raw bytes."""
+    into the channel only when we yield (a bare sleep(0): a lone event goes on
+    at once), and the hub answers HTTP only when it polls: so a pause before
+    each further part of a burst (yielding.pause; with sleep(0) alone HTTP
+    waited for the whole batch, p99 ~420 ms under a CI-heavy flood). Never a
+    wait for data. A generator: each part is parsed before the next is read,
+    so a batch never holds more than one part's raw bytes."""
     yield data
     size = len(data)
     while size < BATCH_BYTES:
-        pause()
+        time.sleep(0)      # the transport moves what the socket holds into the channel
         if not chan.recv_ready():
             return
+        pause()            # a burst: the hub polls (HTTP) before the next part
         data = chan.recv(min(READ_BYTES, BATCH_BYTES - size))
         if not data:
             return
