@@ -4,10 +4,26 @@ import socket
 import urllib.error
 import urllib.request
 
+from tests.service_support import small_catalog
+
 NOVA, CI = "openstack/nova", "acme-compute-ci"
 PASS = "Build succeeded.\n\n- acme-nova-vgpu https://ci.acme.example/logs/%d/ : SUCCESS in 41m"
 QUICK = ", backoff_initial: 0.05, backoff_max: 0.5"
 QUERY = "/api/v1/drivers?vendor=Acme%20Compute"
+
+
+def seeded(server, tmp_path, *names):
+    """A merged change with a passing report of CI's, for a bootstrap to read,
+    and a folder holding the small catalog for each of `names`: each catalog's path."""
+    number = server.create_change(NOVA)
+    server.merge(number)
+    server.add_comment(number, None, CI, PASS % 1)
+    catalogs = {}
+    for name in names:
+        (tmp_path / name).mkdir()
+        catalogs[name] = tmp_path / name / "default_data.json"
+        small_catalog(catalogs[name])
+    return catalogs
 
 
 def listening(proc, port, log):

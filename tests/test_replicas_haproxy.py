@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from tests.replica_support import CI, NOVA, PASS, QUERY, QUICK, answered, get, listening
-from tests.service_support import REPO, Daemon, free_port, small_catalog, wait_for
+from tests.replica_support import QUERY, QUICK, answered, get, listening, seeded
+from tests.service_support import REPO, Daemon, free_port, wait_for
 
 CFG = REPO / "config" / "haproxy" / "driverlog-replicas.cfg"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -76,18 +76,12 @@ def test_the_shipped_file_passes_haproxys_own_check():
 def test_readers_go_to_replicas_that_pass_and_to_every_replica_when_none_does(
         tmp_path, standin):
     s = standin.server
-    number = s.create_change(NOVA)              # a verdict for the bootstrap to read
-    s.merge(number)
-    s.add_comment(number, None, CI, PASS % 1)
-    for name in ("caught-up", "bootstrapping", "haproxy"):
-        (tmp_path / name).mkdir()
-        small_catalog(tmp_path / name / "default_data.json")
-    caught_up = Daemon(tmp_path / "caught-up", standin,
-                       tmp_path / "caught-up" / "default_data.json", gerrit=QUICK).start()
+    catalogs = seeded(s, tmp_path, "caught-up", "bootstrapping", "haproxy")
+    caught_up = Daemon(tmp_path / "caught-up", standin, catalogs["caught-up"],
+                       gerrit=QUICK).start()
     s.hold_queries(True)                        # the other's bootstrap waits
     try:
-        bootstrapping = Daemon(tmp_path / "bootstrapping", standin,
-                               tmp_path / "bootstrapping" / "default_data.json",
+        bootstrapping = Daemon(tmp_path / "bootstrapping", standin, catalogs["bootstrapping"],
                                gerrit=QUICK).start(wait=False)
         assert bootstrapping.get("/healthz")[0] == 503
         # The one not caught up first, so round robin would start with it.

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from tests.replica_support import CI, NOVA, PASS, QUERY, QUICK, answered, get, listening
-from tests.service_support import REPO, Daemon, free_port, small_catalog, wait_for
+from tests.replica_support import QUERY, QUICK, answered, get, listening, seeded
+from tests.service_support import REPO, Daemon, free_port, wait_for
 
 SITE = REPO / "config" / "nginx" / "driverlog-replicas.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -52,16 +52,10 @@ def nginx(folder: pathlib.Path, primary: int, standby: int):
 
 def test_readers_go_to_the_primary_only_while_it_is_caught_up(tmp_path, standin):
     s = standin.server
-    number = s.create_change(NOVA)              # a verdict for the bootstrap to read
-    s.merge(number)
-    s.add_comment(number, None, CI, PASS % 1)
-    for name in ("standby", "primary", "nginx"):
-        (tmp_path / name).mkdir()
-        small_catalog(tmp_path / name / "default_data.json")
-    standby = Daemon(tmp_path / "standby", standin, tmp_path / "standby" / "default_data.json",
-                     gerrit=QUICK).start()
+    catalogs = seeded(s, tmp_path, "standby", "primary", "nginx")
+    standby = Daemon(tmp_path / "standby", standin, catalogs["standby"], gerrit=QUICK).start()
     s.hold_queries(True)                        # the primary's bootstrap waits
-    primary = Daemon(tmp_path / "primary", standin, tmp_path / "primary" / "default_data.json",
+    primary = Daemon(tmp_path / "primary", standin, catalogs["primary"],
                      gerrit=QUICK).start(wait=False)
     assert primary.get("/healthz")[0] == 503
     url = nginx(tmp_path / "nginx", primary.port, standby.port)
