@@ -63,7 +63,7 @@ class Asker:
             if failures:
                 # The questions' own backoff could not be stored: this one
                 # keeps the asker from querying Gerrit in a loop meanwhile.
-                wait = min(self.retry_max, self.retry_first * 2 ** min(failures - 1, 16))
+                wait = self._delay(failures - 1)
             else:
                 wait = IDLE if due is None else max(0.0, min(IDLE, due - self.clock()))
             if wait:
@@ -119,8 +119,12 @@ class Asker:
         log.info("asked Gerrit about change %s of %s (%s): %d events", q.change, q.project,
                  q.reason, len(events))
 
+    def _delay(self, attempts: int) -> float:
+        """retry_first, doubled per earlier attempt, up to retry_max."""
+        return min(self.retry_max, self.retry_first * 2 ** min(attempts, 16))
+
     def _failed(self, q, error):
-        delay = min(self.retry_max, self.retry_first * 2 ** min(q.attempts, 16))
+        delay = self._delay(q.attempts)
         with self.recorder.lock, self.store.transaction():
             self.store.retry_later(q.project, q.change, self.clock() + delay)
         if self.metrics:
