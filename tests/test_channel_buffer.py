@@ -1,5 +1,6 @@
 """The channel buffer behaves as paramiko's own, and the channels we open use it."""
 import random
+import tracemalloc
 
 import pytest
 from paramiko.buffered_pipe import BufferedPipe, PipeTimeout
@@ -48,6 +49,36 @@ def test_a_read_returns_bytes_in_order_across_feeds():
     assert pipe.read(10) == b"xyz"
     pipe.close()
     assert pipe.read(10) == b""
+
+
+def test_bytes_held_are_not_copied_again_by_later_feeds_and_reads():
+    """Under a burst the window (8 MB) stays full while the stream reads 1 MB
+    at a time: a read must cost what it returns, not a copy of all held."""
+    packet, mb = bytes(32768), 1 << 20
+    packets = [bytes(packet) for _ in range(512)]
+    pipe = ChannelBuffer()
+    for p in packets[:256]:
+        pipe.feed(p)
+    tracemalloc.start()
+    try:
+        for i in range(256, 512, 32):
+            assert len(pipe.read(mb, timeout=0.0)) == mb
+            for p in packets[i:i + 32]:
+                pipe.feed(p)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(pipe) == 8 * mb
+    assert peak < 2 * mb, f"{peak / mb:.1f} MB allocated to move 8 MB through"
+
+
+def test_dropping_more_than_is_held_leaves_it_empty():
+    pipe = ChannelBuffer()
+    pipe.feed(b"abc")
+    pipe.feed(b"def")
+    assert pipe.read(4) == b"abcd"
+    assert pipe.read(100) == b"ef"
+    assert len(pipe) == 0
 
 
 def test_commands_run_on_channels_with_it(standin):
