@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from driverlogd.gerrit import stream
 from driverlogd.gerrit.events import ChangeMerged, CommentAdded
 from driverlogd.gerrit.stream import StreamClient
 from driverlogd.metrics import Metrics
@@ -127,6 +128,47 @@ def test_dropped_stream_reconnects_and_catch_up_recovers_the_gap(standin, client
     assert metric(c, "driverlog_catchup_runs_total") >= 1
     assert metric(c, "driverlog_stream_disconnects_total") >= 1
     assert any(cmd.startswith("gerrit query") and "since:" in cmd for cmd in s.commands)
+
+
+class BatchSink(RecordingSink):
+    """Records each batch handed over, with the client's state then."""
+
+    def __init__(self):
+        super().__init__()
+        self.client, self.batches = None, []
+
+    def handle_batch(self, events):
+        self.batches.append((self.client.state, len(events)))
+        for event in events:
+            self.handle(event)
+
+
+def test_a_long_catch_up_commits_in_batches_and_lets_others_run_between(
+        standin, client, monkeypatch):
+    monkeypatch.setattr(stream, "CATCHUP_BATCH", 2)
+    sink = BatchSink()
+    pauses = []     # how many batches were in when the hub was let run
+    monkeypatch.setattr(stream, "pause", lambda: pauses.append(len(sink.batches)))
+    c = client(sink)
+    sink.client = c
+    s = standin.server
+    wait_for(lambda: c.state == "streaming", "streaming")
+    n = s.create_change("openstack/nova")
+    s.add_comment(n, 1, "acme-ci", "first")
+    wait_for(lambda: sink.comments(), "the first comment")
+    s.refuse_connections(True)
+    s.drop_streams()
+    for k in range(5):
+        s.add_comment(n, 1, "acme-ci", f"while down {k}")
+    wait_for(lambda: metric(c, "driverlog_stream_connect_failures_total", reason="network") >= 1,
+             "a refused reconnect")
+    pauses.clear()
+    s.refuse_connections(False)
+    wait_for(lambda: sum("while down" in x for x in sink.comments()) == 5, "the recovered events")
+    caught = [i for i, (state, _) in enumerate(sink.batches) if state == "catching-up"]
+    assert len(caught) >= 3 and all(sink.batches[i][1] <= 2 for i in caught), sink.batches
+    # Before each catch-up batch but the first, the hub ran.
+    assert pauses[:len(caught) - 1] == caught[1:], (pauses, caught)
 
 
 def test_silent_link_is_detected_and_replaced(standin, client):

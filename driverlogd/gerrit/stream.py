@@ -61,7 +61,10 @@ from .query import GerritQuery
 from .ssh import Connection, GerritError, NetworkError, connect
 
 log = logging.getLogger(__name__)
-CATCHUP_BATCH = 500     # events a transaction during catch-up
+# Events a transaction during catch-up, about what a stream burst's
+# BATCH_BYTES holds of CI reports. A catch-up after an outage is where real
+# bursts come from; at 500 a transaction the recorder took 7-9 % longer.
+CATCHUP_BATCH = 3000
 # One transaction takes the lines of all that has arrived, read a MB at a time
 # and parsed as it comes, up to BATCH_BYTES: under a burst paramiko buffers up
 # to the channel's window (ssh.WINDOW_SIZE) while we work. A 64 KiB read meant
@@ -328,5 +331,7 @@ class StreamClient:
         events = list(query.catch_up(since, self.catchup_extra,
                                      getattr(self.sink, "relevant", None)))
         for i in range(0, len(events), CATCHUP_BATCH):
+            if i:
+                pause()     # HTTP is answered between transactions, as in a stream burst
             self._deliver(events[i:i + CATCHUP_BATCH])
         log.info("catch-up after %s from %d: %d events", why, since, len(events))
