@@ -51,25 +51,28 @@ def test_a_read_returns_bytes_in_order_across_feeds():
     assert pipe.read(10) == b""
 
 
-def test_bytes_held_are_not_copied_again_by_later_feeds_and_reads():
+def test_moving_bytes_through_a_full_window_allocates_a_few_times_what_moves():
     """Under a burst the window (8 MB) stays full while the stream reads 1 MB
-    at a time: a read must cost what it returns, not a copy of all held."""
-    packet, mb = bytes(32768), 1 << 20
-    packets = [bytes(packet) for _ in range(512)]
+    at a time. A bytearray dropped at its front copied all it held at its
+    next growth: 9.5 MB allocated for each MB moved (ours: 3.3, the read's
+    copy, the rest's move to a new block, the block's growth)."""
+    packet, mb = bytes(65536), 1 << 20
     pipe = ChannelBuffer()
-    for p in packets[:256]:
-        pipe.feed(p)
+    for _ in range(128):
+        pipe.feed(packet)
+    steps = ([lambda: pipe.read(mb, timeout=0.0)] + [lambda: pipe.feed(packet)] * 16) * 32
+    allocated = 0
     tracemalloc.start()
     try:
-        for i in range(256, 512, 32):
-            assert len(pipe.read(mb, timeout=0.0)) == mb
-            for p in packets[i:i + 32]:
-                pipe.feed(p)
-        _, peak = tracemalloc.get_traced_memory()
+        for step in steps:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            step()
+            allocated += tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
     assert len(pipe) == 8 * mb
-    assert peak < 2 * mb, f"{peak / mb:.1f} MB allocated to move 8 MB through"
+    assert allocated < 5 * 32 * mb, f"{allocated / mb:.0f} MB allocated to move 32 MB"
 
 
 def test_dropping_more_than_is_held_leaves_it_empty():
