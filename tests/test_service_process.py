@@ -82,14 +82,18 @@ def test_daemonize_writes_pidfile_and_refuses_a_second_instance(setup):
                        what="the pidfile"))
     try:
         log = setup.state / "driverlogd.log"
-        wait_for(lambda: log.exists() and "serving http" in log.read_text(), what="the log")
+        # A line of its own, not a message quoted by a "--- Logging error ---"
+        # dump: the handler's file must still be the log, not a reused descriptor.
+        wait_for(lambda: log.exists() and " INFO driverlogd: serving http" in log.read_text(),
+                 what="the log")
         again = run("--config", str(setup.config), "--daemonize", "--pidfile", str(pidfile))
         assert again.returncode == 1 and f"already running as pid {pid}" in again.stderr
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not pidfile.exists(), what="the pidfile to go")
     finally:
         stop_detached(pid)
-    assert "stopped" in (setup.state / "driverlogd.log").read_text()
+    text = (setup.state / "driverlogd.log").read_text()
+    assert " INFO driverlogd: stopped" in text and "Logging error" not in text, text[-3000:]
 
 
 def test_stale_pidfile_is_taken_over(setup):

@@ -43,11 +43,23 @@ def context(pidfile_path, log_file):
     return _Context(ctx, pidfile_path)
 
 
+def _drop_hub():
+    """Detaching closes every open descriptor, the gevent hub's own (its epoll
+    and eventfd) too, if one exists by then; the files opened next (the log,
+    the store) reuse their numbers, and the loop, reinitialised after the
+    fork, closed and replaced "its" descriptors: the log's handler wrote into
+    an epoll from its second line on ("Invalid argument"). The hub goes now;
+    the first gevent call after detaching makes a new one."""
+    import gevent
+    gevent.get_hub().destroy(destroy_loop=True)
+
+
 class _Context:
     def __init__(self, ctx, path):
         self.ctx, self.path = ctx, path
 
     def __enter__(self):
+        _drop_hub()
         try:
             self.ctx.open()
         except lockfile.AlreadyLocked:
