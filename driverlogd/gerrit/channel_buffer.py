@@ -4,7 +4,7 @@ however much is held, and gives its memory back after a burst.
 paramiko buffers what a channel receives in a BufferedPipe over array('B'):
 each read slices the array (a copy), converts the slice (another) and deletes
 it from the front (moving the rest): ~1 ms a MB when a burst fills the
-channel's window (ssh.WINDOW_SIZE, 8 MB). A bare bytearray did worse, 1.9-2.6
+channel's window (ssh.WINDOW_SIZE, 8 MB). A bare bytearray did worse, 1.7-2.6
 ms a MB: once its front is dropped, its next growth copies all it holds.
 A deque of the parts as they came cost 0.05-0.09 ms a MB, but those parts
 (a packet each) were the C heap's: the 8 MB they took under a burst stayed
